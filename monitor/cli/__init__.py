@@ -1,0 +1,65 @@
+"""The `sme-monitor` command line. Each command group lives in its own module and registers itself here."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from monitor import __version__, config
+from monitor.cli import commands_db, commands_entities
+from monitor.cli.context import Context, UsageError
+from monitor.legal_time import CalendarError
+from monitor.logs import setup_logging
+from monitor.storage.db import SchemaError
+
+log = logging.getLogger("monitor")
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+# Modules with `register(subparsers)`; each parser sets `handler=fn(ctx) -> int`.
+COMMAND_MODULES = [commands_db, commands_entities]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: 错误 (error): {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="sme-monitor",
+        description="成都市中小企业公共服务平台和小企业创业基地合规监测 (SME Compliance Monitor)",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--config", metavar="PATH", help=f"TOML configuration (default: ${config.CONFIG_ENV}, else built-in defaults)"
+    )
+    parser.add_argument("--log-format", choices=("text", "json"), default="text", help="log lines on stderr")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.log_format, logging.DEBUG if args.verbose else logging.INFO)
+    ctx = Context(args)
+    try:
+        return int(args.handler(ctx))
+    except (UsageError, config.ConfigError, CalendarError) as exc:
+        print(f"sme-monitor: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SchemaError as exc:
+        print(f"sme-monitor: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK

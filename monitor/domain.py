@@ -1,0 +1,164 @@
+"""The vocabulary of the Measures: kinds, event kinds, statuses, severities, audiences, rule IDs.
+
+These values are part of the output contract (SPEC sections 3, 4 and 6): they are stored in the database,
+printed in `--json` output and used as outbox keys, so a value here never changes once released.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+
+
+class Kind(enum.StrEnum):
+    PLATFORM = "platform"  # 平台
+    BASE = "base"  # 基地
+
+    @property
+    def zh(self) -> str:
+        return {"platform": "平台", "base": "基地"}[self.value]
+
+
+class Scheme(enum.StrEnum):
+    CURRENT = "current"
+    LEGACY_2018 = "2018"  # granted under the 2018 measures; Art. 27 requires re-application
+
+
+class EventKind(enum.StrEnum):
+    CERTIFIED = "certified"
+    FILING = "filing"
+    RESTRUCTURED = "restructured"
+    RESTRUCTURING_REPORTED = "restructuring_reported"
+    RESTRUCTURING_REVIEWED = "restructuring_reviewed"
+    EVALUATED = "evaluated"
+    RECTIFICATION_ACCEPTED = "rectification_accepted"
+    RECTIFICATION_REJECTED = "rectification_rejected"
+    MISCONDUCT = "misconduct"
+    REVOKED = "revoked"
+    APPLIED = "applied"
+    PUBLICIZED = "publicized"
+    DISTRICT_REPORT = "district_report"
+    # Not in the Measures: a roster import changed a field (name, district, e-mail...). Kept for the timeline.
+    ROSTER_CHANGED = "roster_changed"
+
+
+class Result(enum.StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+class Restructuring(enum.StrEnum):
+    RENAME = "rename"
+    MERGER = "merger"
+    SPLIT = "split"
+    OTHER = "other"
+
+
+class Misconduct(enum.StrEnum):
+    REFUSED_COOPERATION = "refused_cooperation"
+    FRAUD = "fraud"
+    VIOLATION = "violation"
+
+
+class Status(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    UNCERTIFIED = "uncertified"
+
+
+class Severity(enum.IntEnum):
+    INFO = 1
+    NOTICE = 2
+    WARNING = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.upper()]
+
+
+class Audience(enum.StrEnum):
+    ENTITY = "entity"
+    STAFF = "staff"
+    DISTRICT = "district"
+    ADMIN = "admin"
+
+
+class RuleId(enum.StrEnum):
+    FILING_DUE_SOON = "FILING_DUE_SOON"
+    FILING_MISSED = "FILING_MISSED"
+    FILING_REVOCATION_DUE = "FILING_REVOCATION_DUE"
+    RENEWAL_YEAR = "RENEWAL_YEAR"
+    CERT_EXPIRING = "CERT_EXPIRING"
+    CERT_EXPIRED = "CERT_EXPIRED"
+    RESTRUCTURING_SUSPENDED = "RESTRUCTURING_SUSPENDED"
+    RESTRUCTURING_REPORT_DUE = "RESTRUCTURING_REPORT_DUE"
+    RESTRUCTURING_REPORT_OVERDUE = "RESTRUCTURING_REPORT_OVERDUE"
+    RESTRUCTURING_REVIEW_PENDING = "RESTRUCTURING_REVIEW_PENDING"
+    RECTIFICATION_DUE = "RECTIFICATION_DUE"
+    RECTIFICATION_OVERDUE = "RECTIFICATION_OVERDUE"
+    MISCONDUCT_REVOKED = "MISCONDUCT_REVOKED"
+    APPLICATION_DURING_BAN = "APPLICATION_DURING_BAN"
+    LEGACY_REAPPLY_REQUIRED = "LEGACY_REAPPLY_REQUIRED"
+    DISTRICT_REPORT_DUE = "DISTRICT_REPORT_DUE"
+    DISTRICT_REPORT_OVERDUE = "DISTRICT_REPORT_OVERDUE"
+    REGULATION_EXPIRING = "REGULATION_EXPIRING"
+    PUBLICITY_ENDED = "PUBLICITY_ENDED"
+
+
+# Which event kinds need which optional fields (SPEC section 6, events file).
+RESULT_KINDS = frozenset({EventKind.EVALUATED, EventKind.RESTRUCTURING_REVIEWED})
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    credit_code: str
+    name: str
+    kind: Kind
+    district: str
+    emails: tuple[str, ...] = ()
+    cert_no: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One dated fact about an entity. `seq` orders events recorded for the same date."""
+
+    kind: EventKind
+    date: date
+    seq: int = 0
+    result: str = ""
+    detail: str = ""
+    note: str = ""
+    recorded_by: str = ""
+    source: str = ""
+    # Certification events carry the certificate number and scheme.
+    cert_no: str = ""
+    scheme: Scheme | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """Everything the rules may know about one entity: the roster row, its events and its monthly filings.
+
+    `filings` maps the first day of a month to the date the earliest filing for it was made.
+    """
+
+    entity: Entity
+    events: tuple[Event, ...] = ()
+    filings: dict[date, date] = field(default_factory=dict)
+
+    def up_to(self, as_of: date) -> History:
+        """The history as it stood at the end of `as_of`: what happened later is not known yet."""
+        return History(
+            entity=self.entity,
+            events=tuple(e for e in self.events if e.date <= as_of),
+            filings={p: f for p, f in self.filings.items() if f <= as_of},
+        )

@@ -1,0 +1,212 @@
+"""Reading and writing the roster and the event log.
+
+Reads for a sweep are bulk: entities are taken in chunks of consecutive ids, and each chunk costs three
+queries (entities, events with their certifications, filings) whatever its size. Writes append; the only
+update is an entity's roster row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from monitor.domain import Entity, Event, EventKind, History, Kind, Scheme
+from monitor.storage.models import CertificationRow, DistrictReportRow, EntityRow, EventRow, FilingRow
+
+CHUNK = 5000
+
+
+@lru_cache(maxsize=65536)
+def _iso(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def _as_date(value: Any) -> date:
+    """Dates read as text on SQLite (parsed through a cache: a sweep sees few distinct dates), as dates on
+    PostgreSQL."""
+    return value if isinstance(value, date) else _iso(value)
+
+
+def split_emails(text: str) -> tuple[str, ...]:
+    return tuple(e for e in (p.strip() for p in text.split(";")) if e)
+
+
+def entity_from_row(row: EntityRow) -> Entity:
+    return Entity(
+        credit_code=row.credit_code,
+        name=row.name,
+        kind=Kind(row.kind),
+        district=row.district,
+        emails=split_emails(row.emails),
+        cert_no=row.cert_no,
+    )
+
+
+def _entity_from_tuple(t: Sequence[Any]) -> Entity:
+    _id, code, name, kind, district, emails, cert_no = t
+    return Entity(code, name, Kind(kind), district, split_emails(emails), cert_no)
+
+
+_ENTITY_COLUMNS = (
+    EntityRow.id,
+    EntityRow.credit_code,
+    EntityRow.name,
+    EntityRow.kind,
+    EntityRow.district,
+    EntityRow.emails,
+    EntityRow.cert_no,
+)
+_EVENT_COLUMNS = (
+    EventRow.entity_id,
+    EventRow.id,
+    EventRow.kind,
+    type_coerce(EventRow.occurred_on, String),
+    EventRow.result,
+    EventRow.detail,
+    EventRow.note,
+    EventRow.recorded_by,
+    EventRow.source,
+    CertificationRow.cert_no,
+    CertificationRow.scheme,
+)
+
+
+def _event_from_tuple(t: Sequence[Any]) -> Event:
+    _eid, seq, kind, occurred, result, detail, note, by, source, cert_no, scheme = t
+    return Event(
+        kind=EventKind(kind),
+        date=_as_date(occurred),
+        seq=seq,
+        result=result,
+        detail=detail,
+        note=note,
+        recorded_by=by,
+        source=source,
+        cert_no=cert_no or "",
+        scheme=Scheme(scheme) if scheme else None,
+    )
+
+
+def iter_histories(
+    session: Session,
+    *,
+    codes: Iterable[str] | None = None,
+    district: str | None = None,
+    filings_since: date | None = None,
+    chunk: int = CHUNK,
+) -> Iterator[History]:
+    """Every entity's history, in id order, a chunk of `chunk` entities per three queries.
+
+    `filings_since` leaves out older filings (a sweep needs the current title's months only).
+    """
+    base = select(*_ENTITY_COLUMNS).order_by(EntityRow.id)
+    if codes is not None:
+        base = base.where(EntityRow.credit_code.in_(list(codes)))
+    if district is not None:
+        base = base.where(EntityRow.district == district)
+    last_id = 0
+    while True:
+        rows = session.execute(base.where(EntityRow.id > last_id).limit(chunk)).all()
+        if not rows:
+            return
+        low, high = rows[0][0], rows[-1][0]
+        last_id = high
+        events: dict[int, list[Event]] = defaultdict(list)
+        ev_query = (
+            select(*_EVENT_COLUMNS)
+            .outerjoin(CertificationRow, CertificationRow.event_id == EventRow.id)
+            .where(EventRow.entity_id.between(low, high))
+            .order_by(EventRow.entity_id, EventRow.occurred_on, EventRow.id)
+        )
+        for t in session.execute(ev_query):
+            events[t[0]].append(_event_from_tuple(t))
+        filings: dict[int, dict[date, date]] = defaultdict(dict)
+        f_query = select(
+            FilingRow.entity_id, type_coerce(FilingRow.period, String), type_coerce(FilingRow.filed_on, String)
+        ).where(FilingRow.entity_id.between(low, high))
+        if filings_since is not None:
+            f_query = f_query.where(FilingRow.period >= filings_since)
+        for eid, period, filed in session.execute(f_query):
+            filings[eid][_as_date(period)] = _as_date(filed)
+        for row in rows:
+            yield History(
+                entity=_entity_from_tuple(row),
+                events=tuple(events.get(row[0], ())),
+                filings=filings.get(row[0], {}),
+            )
+
+
+def load_history(session: Session, code: str) -> History | None:
+    return next(iter_histories(session, codes=[code]), None)
+
+
+def entity_ids(session: Session, codes: Iterable[str]) -> dict[str, int]:
+    """Credit code to row id for the codes that exist."""
+    wanted = list(set(codes))
+    out: dict[str, int] = {}
+    for i in range(0, len(wanted), 900):  # stay under SQLite's bound-parameter limit
+        part = wanted[i : i + 900]
+        out.update(
+            session.execute(select(EntityRow.credit_code, EntityRow.id).where(EntityRow.credit_code.in_(part))).tuples()
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to append, as it came from a file, the command line or the portal."""
+
+    credit_code: str
+    kind: EventKind
+    date: date
+    result: str = ""
+    detail: str = ""
+    note: str = ""
+    recorded_by: str = ""
+    source: str = ""
+    scheme: Scheme | None = None  # certified only
+    cert_no: str = ""  # certified only
+
+
+def append_event(session: Session, entity_id: int, ev: NewEvent, now: datetime) -> EventRow:
+    row = EventRow(
+        entity_id=entity_id,
+        kind=ev.kind.value,
+        occurred_on=ev.date,
+        result=ev.result,
+        detail=ev.detail,
+        note=ev.note,
+        recorded_by=ev.recorded_by,
+        source=ev.source,
+        recorded_at=now,
+    )
+    session.add(row)
+    if ev.kind is EventKind.CERTIFIED:
+        session.flush()
+        session.add(
+            CertificationRow(
+                entity_id=entity_id,
+                event_id=row.id,
+                granted_on=ev.date,
+                cert_no=ev.cert_no,
+                scheme=(ev.scheme or Scheme.CURRENT).value,
+            )
+        )
+    return row
+
+
+def district_reports(session: Session) -> dict[tuple[str, int], date]:
+    """(district, year covered) to the date the report was received."""
+    rows = session.execute(select(DistrictReportRow.district, DistrictReportRow.year, DistrictReportRow.reported_on))
+    return {(d, y): on for d, y, on in rows}
+
+
+def count_entities(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(EntityRow)).scalar_one()

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from monitor.storage.db import Database, SchemaError
+from monitor.storage.models import Base
+
+
+def test_migrations_build_exactly_the_models(db: Database) -> None:
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_upgrade_twice_is_a_no_op(db: Database) -> None:
+    head = db.head_revision()
+    assert db.upgrade() == (head, head)
+    db.check_schema()
+
+
+def test_empty_database_asks_for_db_upgrade(db_url: str) -> None:
+    database = Database(db_url)
+    try:
+        database.check_schema()
+    except SchemaError as exc:
+        assert "sme-monitor db upgrade" in str(exc)
+    else:
+        raise AssertionError("an empty database passed the schema check")
+    finally:
+        database.dispose()

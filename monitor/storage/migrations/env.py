@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import jobs.models  # noqa: F401  (registers the jobs tables on Base.metadata)
 from monitor.storage.models import Base
 
 config = context.config

@@ -1,0 +1,1 @@
+"""The daemon around the monitor: run ledger, cron schedules, scheduled steps, portal sync, heartbeat, health."""

@@ -1,0 +1,58 @@
+"""What the daily digest says about the daemon itself: failed job runs and the age of the portal data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from jobs import ledger, sync_state
+from jobs.ledger import JobName
+
+# With no digest on record, report the failures of the last day.
+DEFAULT_WINDOW = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class JobFailure:
+    job: str
+    scheduled_at: datetime
+    finished_at: datetime
+    worker: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpsReport:
+    job_failures: tuple[JobFailure, ...]
+    failures_since: datetime
+    last_portal_sync: datetime | None  # the last good sync; None if there never was one
+    portal_error: str  # why the last attempt failed, if it did
+
+    def portal_sync_age(self, now: datetime) -> timedelta | None:
+        return None if self.last_portal_sync is None else now - self.last_portal_sync
+
+
+def recent_failures(session: Session, now: datetime) -> tuple[list[JobFailure], datetime]:
+    """Failed runs since the last successful digest (or the last day): what the next digest reports."""
+    last_digest = ledger.last_success(session, JobName.DIGEST)
+    since = last_digest.finished_at if last_digest and last_digest.finished_at else now - DEFAULT_WINDOW
+    runs = ledger.failures_since(session, since)
+    failures = [
+        JobFailure(r.job.value, r.scheduled_at, r.finished_at, r.worker, r.error)
+        for r in runs
+        if r.finished_at is not None
+    ]
+    return failures, since
+
+
+def ops_report(session: Session, now: datetime) -> OpsReport:
+    failures, since = recent_failures(session, now)
+    state = sync_state.get(session)
+    return OpsReport(
+        job_failures=tuple(failures),
+        failures_since=since,
+        last_portal_sync=state.last_success_at if state else None,
+        portal_error=state.last_error if state else "",
+    )

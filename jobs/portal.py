@@ -1,0 +1,169 @@
+"""Portal sync: pull monthly filings from the filing portal's HTTP API, all or nothing.
+
+`GET {portal.url}/filings?since=YYYY-MM&page=N` with `Authorization: Bearer {token}` answers
+`{"items": [{"credit_code", "period", "filed_on"}], "next_page": N or null}`. Every page is fetched first,
+then every item is validated as a filings import would be, then all are applied in one transaction, together
+with the time of this good sync. A network failure, a 5xx that outlasts the retries, an answer that is not the
+expected JSON or one bad item leaves the database as it was and records the failure.
+
+Which months to ask for (`since`): on the first sync, 13 months back from the current month, a year of
+filings plus the current month, enough for every rule that looks at filings (the longest, Art. 20's six-month
+streak). Afterwards, 6 months before the month of the last good sync: a filing made late for an older month
+still reaches us, and asking again for months already applied is harmless (the earliest filing of a month
+counts, so re-applying changes nothing).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import requests
+from sqlalchemy.orm import Session
+
+from jobs import http, sync_state
+from jobs.filings import FilingItem, apply_filings, validate_filings
+from monitor.config import PortalSettings
+from monitor.legal_time import add_months, format_period, legal_today, month_of
+from monitor.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+FIRST_SYNC_MONTHS = 13
+OVERLAP_MONTHS = 6
+MAX_PAGES = 10_000
+
+
+class PortalNotConfigured(Exception):
+    """`portal.url` is empty: there is nothing to sync from."""
+
+
+class SyncError(Exception):
+    """The sync failed and nothing was applied; `problems` lists what was wrong with the data (if that was it)."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.problems:
+            shown = self.problems[:20]
+            more = len(self.problems) - len(shown)
+            text += "\n" + "\n".join(shown) + (f"\n... 另有 {more} 项 (and {more} more)" if more > 0 else "")
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    since: str
+    pages: int
+    items: int
+    applied: int  # filings new to the database, or earlier than the one it had
+    unchanged: int
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {"since": self.since, "pages": self.pages, "items": self.items, "applied": self.applied}
+
+
+def since_month(last_success: datetime | None, now: datetime) -> date:
+    """The first month to ask the portal for (see the module's docstring)."""
+    if last_success is None:
+        return add_months(month_of(legal_today(now)), -FIRST_SYNC_MONTHS)
+    return add_months(month_of(legal_today(last_success)), -OVERLAP_MONTHS)
+
+
+def fetch_all(session: requests.Session, portal: PortalSettings, since: date) -> tuple[list[tuple[str, Any]], int]:
+    """Every item of every page as (where, item), `where` naming page and position for error messages."""
+    url = f"{portal.url}/filings"
+    headers = {"Authorization": f"Bearer {portal.token}", "Accept": "application/json"}
+    items: list[tuple[str, Any]] = []
+    page, pages = 1, 0
+    while True:
+        data = http.get_json(
+            session, url, params={"since": format_period(since), "page": page}, headers=headers, timeout=portal.timeout
+        )
+        pages += 1
+        where = f"{http.safe_url(url)} page={page}"
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            raise SyncError(f"{where}: 应答缺少 items 列表 (the answer has no `items` list)")
+        items.extend((f"{where} item {i}", item) for i, item in enumerate(data["items"], start=1))
+        following = data.get("next_page")
+        if following is None:
+            return items, pages
+        if not isinstance(following, int) or isinstance(following, bool) or following <= page:
+            raise SyncError(f"{where}: next_page 应为大于 {page} 的整数或 null, 实际为 {following!r}")
+        if pages >= MAX_PAGES:
+            raise SyncError(f"{where}: 页数超过 {MAX_PAGES} (more than {MAX_PAGES} pages)")
+        page = following
+
+
+def _items(raw: list[tuple[str, Any]]) -> tuple[list[FilingItem], list[str]]:
+    out: list[FilingItem] = []
+    problems: list[str] = []
+    for where, item in raw:
+        if not isinstance(item, dict):
+            problems.append(f"{where}: 应为对象 (must be an object), 实际为 {item!r}")
+            continue
+        values = {}
+        for name in ("credit_code", "period", "filed_on"):
+            value = item.get(name)
+            if not isinstance(value, str):
+                problems.append(f"{where}: {name}: 缺失或不是字符串 (missing or not a string): {value!r}")
+            values[name] = value if isinstance(value, str) else ""
+        out.append(FilingItem(where=where, **values))
+    return out, problems
+
+
+def sync(
+    db: Database,
+    portal: PortalSettings,
+    now: datetime,
+    *,
+    session: requests.Session | None = None,
+    backoff: float = 1.0,
+) -> SyncResult:
+    """One sync. SyncError or http.HttpError when it failed (nothing applied, the failure recorded)."""
+    if not portal.url:
+        raise PortalNotConfigured("portal.url 未配置，无法同步 (portal.url is not set)")
+    own_session = session is None
+    http_session = session or http.make_session(retries=portal.retries, backoff=backoff)
+    try:
+        with db.session() as s:
+            since = since_month(sync_state.last_success(s), now)
+        try:
+            raw, pages = fetch_all(http_session, portal, since)
+            with db.session() as s:
+                result = _validate_and_apply(s, raw, pages, since, now)
+        except (SyncError, http.HttpError) as exc:
+            with db.session() as s:
+                sync_state.record_failure(s, now, str(exc))
+            raise
+    finally:
+        if own_session:
+            http_session.close()
+    log.info(
+        "portal sync since %s: %d pages, %d items, %d applied",
+        result.since,
+        result.pages,
+        result.items,
+        result.applied,
+    )
+    return result
+
+
+def _validate_and_apply(s: Session, raw: list[tuple[str, Any]], pages: int, since: date, now: datetime) -> SyncResult:
+    items, problems = _items(raw)
+    filings, more = validate_filings(s, items, legal_today(now))
+    problems.extend(more)
+    if problems:
+        raise SyncError(f"门户数据有 {len(problems)} 处错误，未做任何更改 (nothing applied)", problems)
+    applied = apply_filings(s, filings, now, source="portal")
+    result = SyncResult(
+        since=format_period(since), pages=pages, items=len(raw), applied=applied, unchanged=len(filings) - applied
+    )
+    sync_state.record_success(s, now, result.summary())
+    return result

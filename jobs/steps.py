@@ -1,0 +1,115 @@
+"""The daemon's jobs, one small step each: given the instant, do the work once and say what was done.
+
+Tests call these directly with the time they choose; the runner calls them for the occurrence it claimed.
+Nothing here reads the clock or decides whether a job is due.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from jobs import http, portal, wiring
+from jobs.ledger import JobName
+from jobs.ops import ops_report
+from jobs.runner import Step
+from monitor.config import Settings
+from monitor.legal_time import WorkCalendar, legal_today
+from monitor.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StepContext:
+    settings: Settings
+    db: Database
+    calendar: WorkCalendar
+    worker: str
+    stopping: threading.Event = field(default_factory=threading.Event)
+    http: requests.Session = field(default_factory=lambda: http.make_session(retries=2, backoff=0.5))
+
+
+def sweep_and_notify(ctx: StepContext, now: datetime) -> dict[str, Any]:
+    """Evaluate every rule as of today, apply due sanctions if configured, enqueue, then deliver.
+
+    Sweep, sanctions and enqueue share one transaction: the outbox rows exist before anything is sent.
+    """
+    as_of = legal_today(now)
+    with ctx.db.session() as s:
+        result = wiring.run_sweep(s, ctx.settings, as_of, ctx.calendar)
+        sanctions = 0
+        if ctx.settings.rules.auto_apply_sanctions:
+            sanctions = wiring.apply_sanctions(s, ctx.settings, result, as_of, now)
+        enqueued = wiring.enqueue(s, ctx.settings, result, as_of, now)
+    for problem in getattr(result, "errors", ()):
+        log.warning("sweep %s: entity skipped: %s", as_of, problem)
+    for warning in getattr(result, "warnings", ()):
+        log.warning("sweep %s: %s", as_of, warning)
+    summary: dict[str, Any] = {
+        "as_of": as_of.isoformat(),
+        "entities": len(getattr(result, "entities", {})),
+        "errors": len(getattr(result, "errors", ())),
+        "findings": findings_by_rule(getattr(result, "findings", ())),
+        "enqueued": enqueued,
+        "sanctions": sanctions,
+    }
+    if ctx.stopping.is_set():
+        log.info("stopping: delivery left to the next outbox run")
+        return summary
+    summary.update(_delivery_counts(wiring.deliver(ctx.db, ctx.settings, now, ctx.worker)))
+    return summary
+
+
+def findings_by_rule(findings: Any) -> dict[str, dict[str, int]]:
+    """{rule: {severity: count}}: what /metrics reports from the last sweep."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for f in findings:
+        counts[str(f.rule)][f.severity.label] += 1
+    return {rule: dict(c) for rule, c in sorted(counts.items())}
+
+
+def deliver_outbox(ctx: StepContext, now: datetime) -> dict[str, Any]:
+    return _delivery_counts(wiring.deliver(ctx.db, ctx.settings, now, ctx.worker))
+
+
+def send_digest(ctx: StepContext, now: datetime) -> dict[str, Any]:
+    with ctx.db.session() as s:
+        ops = ops_report(s, now)
+    wiring.send_digest(ctx.db, ctx.settings, now, ctx.calendar, ops)
+    return {"as_of": legal_today(now).isoformat(), "job_failures": len(ops.job_failures)}
+
+
+def portal_sync(ctx: StepContext, now: datetime) -> dict[str, Any]:
+    return portal.sync(ctx.db, ctx.settings.portal, now).summary()
+
+
+def heartbeat(ctx: StepContext, now: datetime) -> bool:
+    """Ping the configured heartbeat URL after a successful sweep; never raises."""
+    url = ctx.settings.daemon.heartbeat_url
+    return bool(url) and http.ping(ctx.http, url)
+
+
+def _delivery_counts(value: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return {f"delivery_{k}": v for k, v in value.items() if isinstance(v, int | float | str)}
+    return {"delivered": value} if isinstance(value, int) else {}
+
+
+def build(ctx: StepContext) -> dict[JobName, Step]:
+    """The steps the daemon schedules. Portal sync only when a portal is configured."""
+    steps: dict[JobName, Step] = {
+        JobName.SWEEP: lambda now: sweep_and_notify(ctx, now),
+        JobName.DIGEST: lambda now: send_digest(ctx, now),
+        JobName.OUTBOX: lambda now: deliver_outbox(ctx, now),
+    }
+    if ctx.settings.portal.url:
+        steps[JobName.PORTAL_SYNC] = lambda now: portal_sync(ctx, now)
+    return steps

@@ -1,0 +1,48 @@
+"""The seams between the daemon and the parts it schedules: the sweep, sanctions and notifications.
+
+Each function here is the one call the jobs make into another package, so that package's signature is
+adapted in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from jobs.ops import OpsReport
+from monitor.config import Settings
+from monitor.legal_time import WorkCalendar
+from monitor.storage.db import Database
+
+
+def run_sweep(session: Session, settings: Settings, as_of: date, calendar: WorkCalendar) -> Any:
+    """monitor.sweep.run_sweep: every entity and district evaluated as of `as_of` (a SweepResult)."""
+    raise NotImplementedError("monitor.sweep is not on main yet: the lead wires run_sweep here")
+
+
+def apply_sanctions(session: Session, settings: Settings, result: Any, as_of: date, now: datetime) -> int:
+    """monitor.sanctions: record the revocations due today when `sanctions.auto_apply` is on; how many."""
+    raise NotImplementedError("monitor.sanctions is not on main yet: the lead wires it here")
+
+
+def enqueue(session: Session, settings: Settings, result: Any, as_of: date, now: datetime) -> int:
+    """notifications.service.enqueue: the sweep's findings as outbox rows; how many new rows."""
+    raise NotImplementedError("notifications.service.enqueue is not on main yet")
+
+
+def deliver(db: Database, settings: Settings, now: datetime, worker: str) -> Mapping[str, Any]:
+    """notifications.service.deliver: send what the outbox holds that is due, claimed under a lease."""
+    raise NotImplementedError("notifications.service.deliver is not on main yet")
+
+
+def send_digest(db: Database, settings: Settings, now: datetime, calendar: WorkCalendar, ops: OpsReport) -> Any:
+    """notifications.digest.send_digest: build and send the administrators' daily digest."""
+    raise NotImplementedError("notifications.digest.send_digest is not on main yet")
+
+
+def outbox_counts(session: Session) -> dict[str, int]:
+    """Outbox messages by state (pending, failed) for /metrics."""
+    raise NotImplementedError("the notifications outbox is not on main yet")

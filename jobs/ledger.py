@@ -1,7 +1,7 @@
 """The run ledger: which occurrence of which job ran, on which worker, how it ended.
 
 An occurrence is claimed by inserting its row; the unique key (job, scheduled_at) and ON CONFLICT DO NOTHING
-make exactly one worker win, which the row count tells. A worker that dies leaves an unfinished row whose
+make exactly one worker win, which the row it returns (or not) tells. A worker that dies leaves an unfinished row whose
 lease runs out; another worker may then take the occurrence over with a conditional UPDATE (again checked by
 its row count). Every function takes the time; nothing here reads the clock.
 """
@@ -122,8 +122,14 @@ def claim(
         "error": "",
         "summary": "",
     }
-    stmt = _insert(session).values(**values).on_conflict_do_nothing(index_elements=["job", "scheduled_at"])
-    if _rowcount(session.execute(stmt)) == 1:
+    stmt = (
+        _insert(session)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["job", "scheduled_at"])
+        .returning(JobRunRow.id)
+    )
+    # The row comes back only if this insert made it (the DBAPI's rowcount is -1 for INSERT ... RETURNING).
+    if session.execute(stmt).scalar_one_or_none() is not None:
         return Claim(job, scheduled_at, worker, 1)
     stale: ColumnElement[bool] = JobRunRow.finished_at.is_(None)
     if not take_over_unfinished:
@@ -224,7 +230,7 @@ def count_failures(session: Session, since: datetime | None = None) -> dict[JobN
     query = select(JobRunRow.job, func.count()).where(JobRunRow.status == RunStatus.FAILED.value)
     if since is not None:
         query = query.where(JobRunRow.finished_at >= since)
-    counts = dict(session.execute(query.group_by(JobRunRow.job)).tuples())
+    counts = {job: n for job, n in session.execute(query.group_by(JobRunRow.job))}
     return {job: int(counts.get(job.value, 0)) for job in JobName}
 
 

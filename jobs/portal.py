@@ -108,13 +108,11 @@ def _items(raw: list[tuple[str, Any]]) -> tuple[list[FilingItem], list[str]]:
         if not isinstance(item, dict):
             problems.append(f"{where}: 应为对象 (must be an object), 实际为 {item!r}")
             continue
-        values = {}
-        for name in ("credit_code", "period", "filed_on"):
-            value = item.get(name)
-            if not isinstance(value, str):
-                problems.append(f"{where}: {name}: 缺失或不是字符串 (missing or not a string): {value!r}")
-            values[name] = value if isinstance(value, str) else ""
-        out.append(FilingItem(where=where, **values))
+        missing = [name for name in ("credit_code", "period", "filed_on") if not isinstance(item.get(name), str)]
+        for name in missing:
+            problems.append(f"{where}: {name}: 缺失或不是字符串 (missing or not a string): {item.get(name)!r}")
+        if not missing:
+            out.append(FilingItem(where, item["credit_code"], item["period"], item["filed_on"]))
     return out, problems
 
 

@@ -87,6 +87,10 @@ def run_sweep(
     years = report_years(as_of)
     titled: dict[str, set[int]] = defaultdict(set)
     for history in repository.iter_histories(session, codes=codes, window=window):
+        if isinstance(history, repository.Unreadable):
+            log.error("entity %s skipped: stored data unreadable: %s", history.credit_code, history.error)
+            result.errors.append(EntityError(history.credit_code, history.error))
+            continue
         entity = history.entity
         try:
             report = evaluate_entity(history, as_of, cal, settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import date
 from typing import Any
 
@@ -112,6 +113,9 @@ def show_entity(ctx: Context) -> int:
         history = repository.load_history(session, code)
     if history is None:
         raise UsageError(f"未找到统一社会信用代码为 {code} 的主体 (no such entity)")
+    if isinstance(history, repository.Unreadable):
+        print(f"sme-monitor: 主体 {code} 的数据无法读取 (stored data unreadable): {history.error}", file=sys.stderr)
+        return 1
     report = evaluate_entity(history, as_of, ctx.calendar, settings)
     state = report.state
     known = history.up_to(as_of)

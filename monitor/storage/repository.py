@@ -95,6 +95,15 @@ def _event_from_tuple(t: Sequence[Any]) -> Event:
 
 
 @dataclass(frozen=True, slots=True)
+class Unreadable:
+    """An entity whose stored rows cannot be read (a value edited by hand into something unknown)."""
+
+    credit_code: str
+    district: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
 class FilingsWindow:
     """Read only the filings for periods from `start` on; sum up older ones as the latest period filed as
     required, where `deadlines` (period -> deadline, from legal_time) says what "as required" means and None
@@ -125,7 +134,7 @@ def iter_histories(
     district: str | None = None,
     window: FilingsWindow | None = None,
     chunk: int = CHUNK,
-) -> Iterator[History]:
+) -> Iterator[History | Unreadable]:
     """Every entity's history, in id order, a chunk of `chunk` entities per handful of queries."""
     base = select(*_ENTITY_COLUMNS).order_by(EntityRow.id)
     if codes is not None:
@@ -139,7 +148,7 @@ def iter_histories(
             return
         low, high = rows[0][0], rows[-1][0]
         last_id = high
-        events: dict[int, list[Event]] = defaultdict(list)
+        raw_events: dict[int, list[Any]] = defaultdict(list)
         ev_query = (
             select(*_EVENT_COLUMNS)
             .outerjoin(CertificationRow, CertificationRow.event_id == EventRow.id)
@@ -147,7 +156,7 @@ def iter_histories(
             .order_by(EventRow.entity_id, EventRow.occurred_on, EventRow.id)
         )
         for t in session.execute(ev_query):
-            events[t[0]].append(_event_from_tuple(t))
+            raw_events[t[0]].append(t)
         filings: dict[int, dict[date, date]] = defaultdict(dict)
         f_query = select(
             FilingRow.entity_id, type_coerce(FilingRow.period, String), type_coerce(FilingRow.filed_on, String)
@@ -159,16 +168,19 @@ def iter_histories(
         for eid, period, filed in session.execute(f_query):
             filings[eid][_as_date(period)] = _as_date(filed)
         for row in rows:
-            yield History(
-                entity=_entity_from_tuple(row),
-                events=tuple(events.get(row[0], ())),
-                filings=filings.get(row[0], {}),
-                filings_from=window.start if window else None,
-                last_required_before=summary.get(row[0]),
-            )
+            try:
+                yield History(
+                    entity=_entity_from_tuple(row),
+                    events=tuple(_event_from_tuple(t) for t in raw_events.get(row[0], ())),
+                    filings=filings.get(row[0], {}),
+                    filings_from=window.start if window else None,
+                    last_required_before=summary.get(row[0]),
+                )
+            except ValueError as exc:  # a stored value the code cannot read: report it, go on with the rest
+                yield Unreadable(credit_code=row[1], district=row[4], error=f"{type(exc).__name__}: {exc}")
 
 
-def load_history(session: Session, code: str) -> History | None:
+def load_history(session: Session, code: str) -> History | Unreadable | None:
     return next(iter_histories(session, codes=[code]), None)
 
 

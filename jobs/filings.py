@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from monitor import credit_code
 from monitor.legal_time import month_of, parse_period
-from monitor.storage.models import EntityRow, FilingRow
+from monitor.storage.models import FilingRow
+from monitor.storage.repository import entity_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,18 +35,9 @@ class ValidFiling:
     filed_on: date
 
 
-def _entity_ids(session: Session, codes: set[str]) -> dict[str, int]:
-    wanted = sorted(codes)
-    out: dict[str, int] = {}
-    for i in range(0, len(wanted), 900):  # stay under SQLite's bound-parameter limit
-        query = select(EntityRow.credit_code, EntityRow.id).where(EntityRow.credit_code.in_(wanted[i : i + 900]))
-        out.update((c, n) for c, n in session.execute(query))
-    return out
-
-
 def validate_filings(session: Session, items: list[FilingItem], today: date) -> tuple[list[ValidFiling], list[str]]:
     """The filings, or every problem as `WHERE: column: reason`; a filing in the future is refused."""
-    ids = _entity_ids(session, {i.credit_code.strip().upper() for i in items})
+    ids = entity_ids(session, {i.credit_code.strip().upper() for i in items})
     out: list[ValidFiling] = []
     problems: list[str] = []
     for item in items:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +22,7 @@ from jobs.ops import ops_report
 from jobs.runner import Step
 from monitor.config import Settings
 from monitor.legal_time import WorkCalendar, legal_today
+from monitor.rules.finding import Finding
 from monitor.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -49,15 +50,13 @@ def sweep_and_notify(ctx: StepContext, now: datetime) -> dict[str, Any]:
         if ctx.settings.rules.auto_apply_sanctions:
             sanctions = wiring.apply_sanctions(s, ctx.settings, result, as_of, now)
         enqueued = wiring.enqueue(s, ctx.settings, result, as_of, now)
-    for problem in getattr(result, "errors", ()):
-        log.warning("sweep %s: entity skipped: %s", as_of, problem)
-    for warning in getattr(result, "warnings", ()):
+    for warning in result.warnings:
         log.warning("sweep %s: %s", as_of, warning)
     summary: dict[str, Any] = {
         "as_of": as_of.isoformat(),
-        "entities": len(getattr(result, "entities", {})),
-        "errors": len(getattr(result, "errors", ())),
-        "findings": findings_by_rule(getattr(result, "findings", ())),
+        "entities": len(result.entities),
+        "errors": len(result.errors),
+        "findings": findings_by_rule(result.findings),
         "enqueued": enqueued,
         "sanctions": sanctions,
     }
@@ -68,7 +67,7 @@ def sweep_and_notify(ctx: StepContext, now: datetime) -> dict[str, Any]:
     return summary
 
 
-def findings_by_rule(findings: Any) -> dict[str, dict[str, int]]:
+def findings_by_rule(findings: Iterable[Finding]) -> dict[str, dict[str, int]]:
     """{rule: {severity: count}}: what /metrics reports from the last sweep."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for f in findings:

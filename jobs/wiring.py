@@ -13,22 +13,24 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from jobs.ops import OpsReport
+from monitor import sweep
 from monitor.config import Settings
 from monitor.legal_time import WorkCalendar
 from monitor.storage.db import Database
+from monitor.sweep import SweepResult
 
 
-def run_sweep(session: Session, settings: Settings, as_of: date, calendar: WorkCalendar) -> Any:
-    """monitor.sweep.run_sweep: every entity and district evaluated as of `as_of` (a SweepResult)."""
-    raise NotImplementedError("monitor.sweep is not on main yet: the lead wires run_sweep here")
+def run_sweep(session: Session, settings: Settings, as_of: date, calendar: WorkCalendar) -> SweepResult:
+    """Every entity, district and the Measures evaluated as of `as_of`; bad entities are in `.errors`."""
+    return sweep.run_sweep(session, as_of, calendar, settings.rules, settings.districts)
 
 
-def apply_sanctions(session: Session, settings: Settings, result: Any, as_of: date, now: datetime) -> int:
+def apply_sanctions(session: Session, settings: Settings, result: SweepResult, as_of: date, now: datetime) -> int:
     """monitor.sanctions: record the revocations due today when `sanctions.auto_apply` is on; how many."""
     raise NotImplementedError("monitor.sanctions is not on main yet: the lead wires it here")
 
 
-def enqueue(session: Session, settings: Settings, result: Any, as_of: date, now: datetime) -> int:
+def enqueue(session: Session, settings: Settings, result: SweepResult, as_of: date, now: datetime) -> int:
     """notifications.service.enqueue: the sweep's findings as outbox rows; how many new rows."""
     raise NotImplementedError("notifications.service.enqueue is not on main yet")
 

@@ -48,7 +48,7 @@ def sweep_and_notify(ctx: StepContext, now: datetime) -> dict[str, Any]:
         result = wiring.run_sweep(s, ctx.settings, as_of, ctx.calendar)
         sanctions = 0
         if ctx.settings.rules.auto_apply_sanctions:
-            sanctions = wiring.apply_sanctions(s, ctx.settings, result, as_of, now)
+            sanctions = wiring.apply_sanctions(s, result, now)
         enqueued = wiring.enqueue(s, ctx.settings, result, as_of, now)
     for warning in result.warnings:
         log.warning("sweep %s: %s", as_of, warning)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from jobs.ops import OpsReport
-from monitor import sweep
+from monitor import sanctions, sweep
 from monitor.config import Settings
 from monitor.legal_time import WorkCalendar
 from monitor.storage.db import Database
@@ -25,9 +25,13 @@ def run_sweep(session: Session, settings: Settings, as_of: date, calendar: WorkC
     return sweep.run_sweep(session, as_of, calendar, settings.rules, settings.districts)
 
 
-def apply_sanctions(session: Session, settings: Settings, result: SweepResult, as_of: date, now: datetime) -> int:
-    """monitor.sanctions: record the revocations due today when `sanctions.auto_apply` is on; how many."""
-    raise NotImplementedError("monitor.sanctions is not on main yet: the lead wires it here")
+def apply_sanctions(session: Session, result: SweepResult, now: datetime) -> int:
+    """`sanctions.auto_apply`: record the revocations the sweep found due; how many.
+
+    The findings enqueued afterwards are the sweep's own (made before the revocation), so staff, the
+    administrators and the district are told of the revocation due that was applied.
+    """
+    return len(sanctions.apply(session, result.findings, now))
 
 
 def enqueue(session: Session, settings: Settings, result: SweepResult, as_of: date, now: datetime) -> int:

@@ -17,6 +17,7 @@ import signal
 import socket
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from types import FrameType
@@ -56,6 +57,7 @@ class Daemon:
         self.worker = worker_id()
         self.stopping = threading.Event()
         self._stop_reason = ""
+        self._caught_up = False
 
     def crons(self) -> dict[JobName, str]:
         s = self.settings.schedule
@@ -104,8 +106,9 @@ class Daemon:
             )
         # The first catch-up runs at once: what was missed while the daemon was down.
         scheduler.add_job(
-            runner.catch_up,
+            self._catch_up,
             IntervalTrigger(seconds=CATCH_UP_SECONDS, timezone=LEGAL_TZ),
+            args=[runner],
             id="catch_up",
             next_run_time=self.clock(),
         )
@@ -138,6 +141,13 @@ class Daemon:
             ctx.http.close()
         log.info("daemon stopped: worker %s", self.worker)
         return 0
+
+    def _catch_up(self, runner: Runner) -> None:
+        results = runner.catch_up()
+        if not self._caught_up and not self.stopping.is_set():
+            self._caught_up = True
+            done = Counter(r.outcome.value for r in results)
+            log.info("catch-up on start done: %s", ", ".join(f"{k}={v}" for k, v in sorted(done.items())) or "-")
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         if not self.stopping.is_set():

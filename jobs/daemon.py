@@ -81,7 +81,7 @@ class Daemon:
                 process_lock.release()
 
     def _run(self, *, exclusive: bool) -> int:
-        ctx = steps.StepContext(self.settings, self.db, self.calendar, self.worker, self.stopping)
+        ctx = steps.StepContext(self.settings, self.db, self.calendar, self.worker, self.clock, self.stopping)
         job_steps = steps.build(ctx)
         runner = Runner(
             self.db,

@@ -68,6 +68,15 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
+def site(url: str) -> str:
+    """Scheme and host only: a heartbeat URL's path is its secret (a Healthchecks check UUID, say)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return f"{parts.scheme}://{host}"
+
+
 def get_json(
     session: requests.Session,
     url: str,
@@ -96,11 +105,11 @@ def ping(session: requests.Session, url: str, *, timeout: float = 10) -> bool:
     try:
         with session.get(url, timeout=timeouts(timeout)) as response:
             if response.ok:
-                log.info("heartbeat sent to %s", safe_url(url))
+                log.info("heartbeat sent to %s", site(url))
                 return True
-            log.warning("heartbeat to %s answered HTTP %s", safe_url(url), response.status_code)
+            log.warning("heartbeat to %s answered HTTP %s", site(url), response.status_code)
     except requests.RequestException as exc:
-        log.warning("heartbeat to %s failed: %s", safe_url(url), _reason(exc))
+        log.warning("heartbeat to %s failed: %s", site(url), _reason(exc))
     return False
 
 

@@ -19,7 +19,7 @@ import requests
 from jobs import http, portal, wiring
 from jobs.ledger import JobName
 from jobs.ops import ops_report
-from jobs.runner import Step
+from jobs.runner import Clock, Step
 from monitor.config import Settings
 from monitor.legal_time import WorkCalendar, legal_today
 from monitor.rules.finding import Finding
@@ -34,6 +34,7 @@ class StepContext:
     db: Database
     calendar: WorkCalendar
     worker: str
+    clock: Clock
     stopping: threading.Event = field(default_factory=threading.Event)
     http: requests.Session = field(default_factory=lambda: http.make_session(retries=2, backoff=0.5))
 
@@ -41,7 +42,8 @@ class StepContext:
 def sweep_and_notify(ctx: StepContext, now: datetime) -> dict[str, Any]:
     """Evaluate every rule as of today, apply due sanctions if configured, enqueue, then deliver.
 
-    Sweep, sanctions and enqueue share one transaction: the outbox rows exist before anything is sent.
+    The sweep and its sanctions are one transaction, the enqueue the next: the outbox rows exist before
+    anything is sent, and a stop between the two leaves nothing half-written.
     """
     as_of = legal_today(now)
     with ctx.db.session() as s:
@@ -49,7 +51,7 @@ def sweep_and_notify(ctx: StepContext, now: datetime) -> dict[str, Any]:
         sanctions = 0
         if ctx.settings.rules.auto_apply_sanctions:
             sanctions = wiring.apply_sanctions(s, result, now)
-        enqueued = wiring.enqueue(s, ctx.settings, result, as_of, now)
+    enqueued = wiring.enqueue(ctx.db, ctx.settings, result, as_of, now)
     for warning in result.warnings:
         log.warning("sweep %s: %s", as_of, warning)
     summary: dict[str, Any] = {
@@ -63,7 +65,7 @@ def sweep_and_notify(ctx: StepContext, now: datetime) -> dict[str, Any]:
     if ctx.stopping.is_set():
         log.info("stopping: delivery left to the next outbox run")
         return summary
-    summary.update(_delivery_counts(wiring.deliver(ctx.db, ctx.settings, now, ctx.worker)))
+    summary.update(_delivery_counts(wiring.deliver(ctx.db, ctx.settings, now, ctx.clock, ctx.worker, ctx.stopping)))
     return summary
 
 
@@ -76,7 +78,7 @@ def findings_by_rule(findings: Iterable[Finding]) -> dict[str, dict[str, int]]:
 
 
 def deliver_outbox(ctx: StepContext, now: datetime) -> dict[str, Any]:
-    return _delivery_counts(wiring.deliver(ctx.db, ctx.settings, now, ctx.worker))
+    return _delivery_counts(wiring.deliver(ctx.db, ctx.settings, now, ctx.clock, ctx.worker, ctx.stopping))
 
 
 def send_digest(ctx: StepContext, now: datetime) -> dict[str, Any]:
@@ -96,10 +98,8 @@ def heartbeat(ctx: StepContext, now: datetime) -> bool:
     return bool(url) and http.ping(ctx.http, url)
 
 
-def _delivery_counts(value: Any) -> dict[str, Any]:
-    if isinstance(value, Mapping):
-        return {f"delivery_{k}": v for k, v in value.items() if isinstance(v, int | float | str)}
-    return {"delivered": value} if isinstance(value, int) else {}
+def _delivery_counts(value: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in value.items() if isinstance(v, int | float | str)}
 
 
 def build(ctx: StepContext) -> dict[JobName, Step]:

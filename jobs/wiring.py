@@ -6,7 +6,8 @@ adapted in one place.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -34,13 +35,20 @@ def apply_sanctions(session: Session, result: SweepResult, now: datetime) -> int
     return len(sanctions.apply(session, result.findings, now))
 
 
-def enqueue(session: Session, settings: Settings, result: SweepResult, as_of: date, now: datetime) -> int:
-    """notifications.service.enqueue: the sweep's findings as outbox rows; how many new rows."""
+def enqueue(db: Database, settings: Settings, result: SweepResult, as_of: date, now: datetime) -> int:
+    """notifications.service.enqueue: the sweep's findings as outbox rows, in a transaction of their own."""
     raise NotImplementedError("notifications.service.enqueue is not on main yet")
 
 
-def deliver(db: Database, settings: Settings, now: datetime, worker: str) -> Mapping[str, Any]:
-    """notifications.service.deliver: send what the outbox holds that is due, claimed under a lease."""
+def deliver(
+    db: Database,
+    settings: Settings,
+    now: datetime,
+    clock: Callable[[], datetime],
+    worker: str,
+    stopping: threading.Event,
+) -> Mapping[str, Any]:
+    """notifications.service.deliver, a batch at a time, each claimed under a lease, until `stopping`."""
     raise NotImplementedError("notifications.service.deliver is not on main yet")
 
 

@@ -41,7 +41,7 @@ class FakePortal:
         parts = urlsplit(handler.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         self.requests.append(Request(parts.path, query, handler.headers.get("Authorization", "")))
-        if parts.path == "/ping":
+        if parts.path.startswith("/ping"):
             return _send(handler, 200, b"OK")
         if handler.headers.get("Authorization") != f"Bearer {TOKEN}":
             return _send(handler, 401, b'{"error": "unauthorized"}')

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from daemon_helpers import Daemon, cli, free_port, wait_until, write_config
-from http_fixtures import TOKEN, FakePortal, serve
-from jobs_data import add_entities, code
 
 from jobs import ledger
 from jobs.ledger import JobName
 from monitor.storage.db import Database
+from tests.daemon_helpers import Daemon, cli, free_port, wait_until, write_config
+from tests.http_fixtures import TOKEN, FakePortal, serve
+from tests.jobs_data import add_entities, code
 
 pytestmark = pytest.mark.slow
 

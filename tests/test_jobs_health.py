@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from http_fixtures import FakePortal, serve
 from prometheus_client.parser import text_string_to_metric_families
 
 from jobs import http, ledger
@@ -18,6 +17,7 @@ from jobs.health import HealthServer, sweep_health
 from jobs.ledger import JobName
 from jobs.lock import AlreadyRunning, ProcessLock, lock_path
 from monitor.storage.db import Database
+from tests.http_fixtures import FakePortal, serve
 
 SH = ZoneInfo("Asia/Shanghai")
 SWEEP_CRON = "0 7 * * *"

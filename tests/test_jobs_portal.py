@@ -6,14 +6,14 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from http_fixtures import TOKEN, FakePortal, serve
-from jobs_data import add_entities
 from sqlalchemy import select
 
 from jobs import http, portal, sync_state
 from monitor.config import PortalSettings
 from monitor.storage.db import Database
 from monitor.storage.models import FilingRow
+from tests.http_fixtures import TOKEN, FakePortal, serve
+from tests.jobs_data import add_entities
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 on the 25th in Beijing
@@ -146,7 +146,7 @@ def test_one_bad_row_applies_nothing_and_every_problem_is_named(db: Database) ->
 
 def test_unknown_entities_are_refused(db: Database) -> None:
     add_entities(db, 1)
-    from jobs_data import code
+    from tests.jobs_data import code
 
     page = {1: {"items": [{"credit_code": code(77), "period": "2026-10", "filed_on": "2026-10-30"}], "next_page": None}}
     with serve(FakePortal(pages=page)) as fake, pytest.raises(portal.SyncError) as err:

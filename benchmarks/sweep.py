@@ -69,14 +69,14 @@ def generate(db: Database, n: int, seed: int = 1) -> int:
         )
         event_id = 0
         for i in range(1, n + 1):
-            granted = first_grant + timedelta(days=rng.randrange(span))
+            granted = lt.days_after(first_grant, rng.randrange(span))
             event_id += 1
             events.append(_event(event_id, i, EventKind.CERTIFIED, granted))
             certs.append(
                 {"entity_id": i, "event_id": event_id, "granted_on": granted, "cert_no": "", "scheme": "current"}
             )
             roll = rng.random()
-            later = granted + timedelta(days=rng.randrange(1, max(2, (AS_OF - granted).days)))
+            later = lt.days_after(granted, rng.randrange(1, max(2, (AS_OF - granted).days)))
             if roll < 0.05:
                 event_id += 1
                 events.append(_event(event_id, i, EventKind.RESTRUCTURED, later, detail="rename"))

@@ -16,7 +16,7 @@ import gc
 import random
 import resource
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -94,9 +94,7 @@ def generate(db: Database, n: int, seed: int = 1) -> int:
                 if k >= stop or (habit > 0.9 and r < 0.3) or r < 0.03:
                     continue
                 d = deadlines[period]
-                filed = (
-                    d + timedelta(days=rng.randrange(1, 20)) if r < 0.06 else d - timedelta(days=rng.randrange(0, 25))
-                )
+                filed = lt.days_after(d, rng.randrange(1, 20)) if r < 0.06 else lt.days_before(d, rng.randrange(0, 25))
                 filings.append(
                     {"entity_id": i, "period": period, "filed_on": filed, "source": "bench", "recorded_at": NOW}
                 )

@@ -102,10 +102,22 @@ class FilingMerge:
         self.staged = 0
 
     def add(self, rows: Sequence[dict[str, object]]) -> None:
-        """Rows of {"entity_id", "period", "filed_on"}; one executemany per call."""
-        if rows:
+        """Rows of {"entity_id", "period", "filed_on"}: one COPY on PostgreSQL, one executemany elsewhere."""
+        if not rows:
+            return
+        conn = self.session.connection()
+        if conn.dialect.name == "postgresql":
+            # COPY is several times faster than psycopg's executemany, on the session's own connection
+            # and so inside its transaction.
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            columns = ", ".join(FILING_STAGE.c.keys())
+            with raw.cursor() as cursor, cursor.copy(f"COPY {FILING_STAGE.name} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row((row["entity_id"], row["period"], row["filed_on"]))
+        else:
             self.session.execute(insert(FILING_STAGE), rows)
-            self.staged += len(rows)
+        self.staged += len(rows)
 
     def apply(self, stamp: Stamp) -> tuple[int, int]:
         """Merge what was staged; returns (added, updated)."""

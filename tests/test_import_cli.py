@@ -323,6 +323,7 @@ RECORD_CASES = [
     ("misconduct", B, ["--date", "2026-04-01", "--detail", "弄虚作假"], []),
     ("revoked", B, ["--date", "2026-04-02", "--detail", "第二十二条"], []),
     ("applied", C, ["--date", "2026-04-01", "--year", "2026"], []),
+    ("applied", C, ["--date", "2026-04-01", "--detail", "2026"], []),
     ("publicized", C, ["--date", "2026-06-01"], []),
     ("district_report", None, ["--date", "2026-02-25", "--district", "武侯区", "--year", "2025"], []),
 ]  # fmt: skip

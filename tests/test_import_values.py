@@ -6,10 +6,11 @@ from datetime import date, datetime
 
 import pytest
 
-from monitor.domain import Kind, Scheme
+from monitor.domain import EventKind, Kind, Scheme
 from monitor.importing import values
-from monitor.importing.event_rules import article, event_kind, result
+from monitor.importing.event_rules import Firsts, article, event_kind, result, sense
 from monitor.importing.values import Bad
+from monitor.storage.bulk import KnownEvent
 
 
 @pytest.mark.parametrize(
@@ -62,6 +63,7 @@ def test_dates_refused(cell: object, reason: str) -> None:
         ("2026年3月", date(2026, 3, 1)),
         ("202603", date(2026, 3, 1)),
         (datetime(2026, 3, 1), date(2026, 3, 1)),  # Excel turned a typed "2026-03" into a date
+        (202603, date(2026, 3, 1)),  # typed into a number cell
     ],
 )
 def test_periods_accepted(cell: object, expected: date) -> None:
@@ -187,3 +189,37 @@ def test_chinese_event_words() -> None:
     assert event_kind("测评") == "evaluated"
     assert result("不合格") == "failed"
     assert event_kind("District_Report") == "district_report"
+
+
+D = date(2026, 3, 1)
+CERT = KnownEvent(EventKind.CERTIFIED, D, "", "")
+FAILED = KnownEvent(EventKind.EVALUATED, D, "failed", "")
+PASSED = KnownEvent(EventKind.EVALUATED, D, "passed", "")
+APPLIED = KnownEvent(EventKind.APPLIED, D, "", "2026")
+RESTRUCTURED = KnownEvent(EventKind.RESTRUCTURED, D, "", "rename")
+
+
+@pytest.mark.parametrize(
+    ("kind", "day", "history", "reason"),
+    [
+        (EventKind.EVALUATED, D, [CERT], None),  # the same day as the title is fine
+        (EventKind.EVALUATED, date(2026, 2, 28), [CERT], "早于该主体首次认定日期 2026-03-01"),
+        (EventKind.REVOKED, D, [], "没有认定记录"),
+        (EventKind.MISCONDUCT, D, [APPLIED], None),  # fraud in an application
+        (EventKind.MISCONDUCT, D, [], "没有认定记录"),
+        (EventKind.RECTIFICATION_ACCEPTED, D, [CERT, FAILED], None),
+        (EventKind.RECTIFICATION_REJECTED, D, [CERT, PASSED], "测评不合格"),
+        (EventKind.RECTIFICATION_ACCEPTED, date(2026, 2, 1), [KnownEvent(EventKind.CERTIFIED, date(2025, 1, 1), "", ""), FAILED], "测评不合格"),
+        (EventKind.RESTRUCTURING_REPORTED, D, [CERT, RESTRUCTURED], None),
+        (EventKind.RESTRUCTURING_REVIEWED, D, [CERT], "重大调整"),
+        (EventKind.PUBLICIZED, D, [], None),
+        (EventKind.APPLIED, D, [], None),
+        (EventKind.CERTIFIED, D, [], None),
+    ],
+)  # fmt: skip
+def test_event_sense(kind: EventKind, day: date, history: list[KnownEvent], reason: str | None) -> None:
+    why = sense(kind, day, Firsts.of(history))
+    if reason is None:
+        assert why is None
+    else:
+        assert why is not None and reason in why

@@ -97,24 +97,60 @@ def article(cell: Any) -> str:
     return number
 
 
-def sense(kind: EventKind, day: date, history: Iterable[KnownEvent]) -> str | None:
-    """Why an event of `kind` on `day` makes no sense after `history` (events of the same entity, from the
-    database and from the same file, in any order); None when it does."""
-    before = [e for e in history if e.date <= day]
+class Firsts:
+    """The first date of each fact an event may need before it, for one entity: enough to judge any number
+    of its events in constant time each."""
+
+    __slots__ = ("applied", "certified", "failed_evaluation", "restructured")
+
+    def __init__(self) -> None:
+        self.certified: date | None = None
+        self.applied: date | None = None
+        self.failed_evaluation: date | None = None
+        self.restructured: date | None = None
+
+    def add(self, e: KnownEvent) -> None:
+        if e.kind is EventKind.CERTIFIED:
+            self.certified = _earlier(self.certified, e.date)
+        elif e.kind is EventKind.APPLIED:
+            self.applied = _earlier(self.applied, e.date)
+        elif e.kind is EventKind.EVALUATED and e.result == Result.FAILED:
+            self.failed_evaluation = _earlier(self.failed_evaluation, e.date)
+        elif e.kind is EventKind.RESTRUCTURED:
+            self.restructured = _earlier(self.restructured, e.date)
+
+    @classmethod
+    def of(cls, history: Iterable[KnownEvent]) -> Firsts:
+        firsts = cls()
+        for e in history:
+            firsts.add(e)
+        return firsts
+
+
+def _earlier(current: date | None, day: date) -> date:
+    return day if current is None or day < current else current
+
+
+def _by(first: date | None, day: date) -> bool:
+    return first is not None and first <= day
+
+
+def sense(kind: EventKind, day: date, firsts: Firsts) -> str | None:
+    """Why an event of `kind` on `day` makes no sense after the entity's history (its events in the database
+    and in the same file, in any order, summed up in `firsts`); None when it does."""
     if kind in NEEDS_TITLE or kind is EventKind.MISCONDUCT:
-        if kind is EventKind.MISCONDUCT and any(e.kind is EventKind.APPLIED for e in before):
-            pass  # fraud in an application is misconduct too (Art. 22)
-        elif not any(e.kind is EventKind.CERTIFIED for e in before):
-            later = sorted(e.date for e in history if e.kind is EventKind.CERTIFIED)
-            if later:
-                return f"早于该主体首次认定日期 {later[0]} (dated before the entity's first certification)"
+        # Fraud in an application is misconduct too (Art. 22): it needs an application or a title.
+        applied = kind is EventKind.MISCONDUCT and _by(firsts.applied, day)
+        if not applied and not _by(firsts.certified, day):
+            if firsts.certified is not None:
+                return f"早于该主体首次认定日期 {firsts.certified} (dated before the entity's first certification)"
             return "该主体没有认定记录 (the entity has no certification)"
-    if kind in (EventKind.RECTIFICATION_ACCEPTED, EventKind.RECTIFICATION_REJECTED) and not any(
-        e.kind is EventKind.EVALUATED and e.result == Result.FAILED for e in before
+    if kind in (EventKind.RECTIFICATION_ACCEPTED, EventKind.RECTIFICATION_REJECTED) and not _by(
+        firsts.failed_evaluation, day
     ):
         return "此前没有测评不合格记录，无从整改 (no failed evaluation on or before this date)"
-    if kind in (EventKind.RESTRUCTURING_REPORTED, EventKind.RESTRUCTURING_REVIEWED) and not any(
-        e.kind is EventKind.RESTRUCTURED for e in before
+    if kind in (EventKind.RESTRUCTURING_REPORTED, EventKind.RESTRUCTURING_REVIEWED) and not _by(
+        firsts.restructured, day
     ):
         return "此前没有更名、重组等重大调整记录 (no restructuring on or before this date)"
     return None

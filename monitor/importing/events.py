@@ -8,7 +8,6 @@ database and every good row of the same file, by date: a file need not be sorted
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -23,6 +22,7 @@ from monitor.importing.event_rules import (
     NOT_RECORDABLE,
     WITH_DETAIL,
     WITH_RESULT,
+    Firsts,
     article,
     event_kind,
     result,
@@ -168,15 +168,14 @@ def import_events(
         if ev.code and ev.code not in ids:
             problems.add(ev.row, labels[CODE], unknown_code(ev.code), seq=CODE)
     known = known_events(session, ids.values())
-    in_file: dict[int, list[KnownEvent]] = defaultdict(list)
+    firsts = {entity_id: Firsts.of(history) for entity_id, history in known.items()}
     good = [ev for ev in parsed if ev.ok]
     for ev in good:
-        if ev.code in ids and ev.kind is not EventKind.FILING:
-            in_file[ids[ev.code]].append(KnownEvent(ev.kind, ev.day, ev.result, ev.detail))
+        if ev.code in ids:
+            firsts.setdefault(ids[ev.code], Firsts()).add(KnownEvent(ev.kind, ev.day, ev.result, ev.detail))
     for ev in good:
         if ev.code in ids:
-            entity_id = ids[ev.code]
-            why = sense(ev.kind, ev.day, [*known.get(entity_id, ()), *in_file[entity_id]])
+            why = sense(ev.kind, ev.day, firsts[ids[ev.code]])
             if why:
                 problems.add(ev.row, labels[KIND], why, seq=KIND)
     problems.raise_if_any()

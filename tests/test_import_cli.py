@@ -380,3 +380,16 @@ def test_filings_record(roster: Cli) -> None:
     refused = roster("filings", "record", A, "--period", "2026-10", "--date", "2099-10-30")
     assert refused.code == 2
     assert "命令行 (command line): --date: 日期 2099-10-30 晚于今天" in refused.err
+
+
+def test_filings_dry_run_counts_exactly_and_writes_nothing(roster: Cli) -> None:
+    path = roster.file(
+        "filings.csv", csv_text([FILINGS_ZH, [A, "2026-01", "2026-01-30"], [A, "2026-01", "2026-01-29"]])
+    )
+    before = snapshot(roster.db)
+    dry = roster("filings", "import", str(path), "--dry-run")
+    assert dry.code == 0, dry.err
+    assert dry.out.startswith(summary(2, 1, 0, 1))
+    assert snapshot(roster.db) == before
+    assert roster("filings", "import", str(path)).out.startswith(summary(2, 1, 0, 1))
+    assert rows(roster.db, "filings", "filed_on") == [(date(2026, 1, 29),)]

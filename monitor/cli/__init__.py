@@ -7,6 +7,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from monitor import __version__, config
 from monitor.cli import commands_check, commands_db, commands_demo, commands_entities, commands_import
 from monitor.cli.context import Context, UsageError
@@ -63,3 +65,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except SQLAlchemyError as exc:
+        # A database that is down, locked or changed under us: one line, the URL without its password.
+        log.debug("database error", exc_info=True)
+        print(
+            f"sme-monitor: 数据库错误 (database error): {type(exc).__name__}: {exc.args[0] if exc.args else exc}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    except Exception as exc:
+        log.error("command failed: %s: %s", type(exc).__name__, exc, exc_info=args.verbose)
+        return EXIT_FAILURE

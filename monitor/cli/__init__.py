@@ -13,7 +13,7 @@ from monitor import __version__, config
 from monitor.cli import commands_check, commands_db, commands_demo, commands_entities, commands_import
 from monitor.cli.context import Context, UsageError
 from monitor.legal_time import CalendarError
-from monitor.logs import setup_logging
+from monitor.logs import redact, setup_logging
 from monitor.storage.db import SchemaError
 
 log = logging.getLogger("monitor")
@@ -68,10 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SQLAlchemyError as exc:
         # A database that is down, locked or changed under us: one line, the URL without its password.
         log.debug("database error", exc_info=True)
-        print(
-            f"sme-monitor: 数据库错误 (database error): {type(exc).__name__}: {exc.args[0] if exc.args else exc}",
-            file=sys.stderr,
-        )
+        detail = redact(" ".join(str(exc.args[0] if exc.args else exc).split()))
+        print(f"sme-monitor: 数据库错误 (database error): {type(exc).__name__}: {detail}", file=sys.stderr)
         return EXIT_FAILURE
     except Exception as exc:
         log.error("command failed: %s: %s", type(exc).__name__, exc, exc_info=args.verbose)

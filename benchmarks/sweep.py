@@ -16,7 +16,7 @@ import gc
 import random
 import resource
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -69,14 +69,14 @@ def generate(db: Database, n: int, seed: int = 1) -> int:
         )
         event_id = 0
         for i in range(1, n + 1):
-            granted = first_grant + timedelta(days=rng.randrange(span))
+            granted = lt.days_after(first_grant, rng.randrange(span))
             event_id += 1
             events.append(_event(event_id, i, EventKind.CERTIFIED, granted))
             certs.append(
                 {"entity_id": i, "event_id": event_id, "granted_on": granted, "cert_no": "", "scheme": "current"}
             )
             roll = rng.random()
-            later = granted + timedelta(days=rng.randrange(1, max(2, (AS_OF - granted).days)))
+            later = lt.days_after(granted, rng.randrange(1, max(2, (AS_OF - granted).days)))
             if roll < 0.05:
                 event_id += 1
                 events.append(_event(event_id, i, EventKind.RESTRUCTURED, later, detail="rename"))
@@ -94,9 +94,7 @@ def generate(db: Database, n: int, seed: int = 1) -> int:
                 if k >= stop or (habit > 0.9 and r < 0.3) or r < 0.03:
                     continue
                 d = deadlines[period]
-                filed = (
-                    d + timedelta(days=rng.randrange(1, 20)) if r < 0.06 else d - timedelta(days=rng.randrange(0, 25))
-                )
+                filed = lt.days_after(d, rng.randrange(1, 20)) if r < 0.06 else lt.days_before(d, rng.randrange(0, 25))
                 filings.append(
                     {"entity_id": i, "period": period, "filed_on": filed, "source": "bench", "recorded_at": NOW}
                 )

@@ -82,6 +82,7 @@ def run_sweep(
     districts: Iterable[District] = (),
     *,
     codes: Iterable[str] | None = None,
+    chunk: int = repository.CHUNK,
 ) -> SweepResult:
     """Evaluate every rule for every entity (or those in `codes`), every district and the Measures.
 
@@ -94,7 +95,7 @@ def run_sweep(
     start = lt.add_months(lt.month_of(as_of), -WINDOW_MONTHS)
     incomplete: list[str] = []
     with _collector_paused():
-        for history in repository.iter_histories(session, codes=codes, filings_from=start, as_of=as_of):
+        for history in repository.iter_histories(session, codes=codes, filings_from=start, as_of=as_of, chunk=chunk):
             code = _evaluate(history, as_of, cal, settings, years, titled, result)
             if code:
                 incomplete.append(code)

@@ -7,11 +7,20 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from monitor import __version__, config
-from monitor.cli import commands_check, commands_db, commands_demo, commands_entities, commands_run
+from monitor.cli import (
+    commands_check,
+    commands_db,
+    commands_demo,
+    commands_entities,
+    commands_import,
+    commands_run,
+)
 from monitor.cli.context import Context, UsageError
 from monitor.legal_time import CalendarError
-from monitor.logs import setup_logging
+from monitor.logs import redact, setup_logging
 from monitor.storage.db import SchemaError
 
 log = logging.getLogger("monitor")
@@ -19,7 +28,7 @@ log = logging.getLogger("monitor")
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 # Modules with `register(subparsers)`; each parser sets `handler=fn(ctx) -> int`.
-COMMAND_MODULES = [commands_db, commands_entities, commands_check, commands_demo, commands_run]
+COMMAND_MODULES = [commands_db, commands_entities, commands_import, commands_check, commands_demo, commands_run]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,3 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except SQLAlchemyError as exc:
+        # A database that is down, locked or changed under us: one line, the URL without its password.
+        log.debug("database error", exc_info=True)
+        detail = redact(" ".join(str(exc.args[0] if exc.args else exc).split()))
+        print(f"sme-monitor: 数据库错误 (database error): {type(exc).__name__}: {detail}", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as exc:
+        log.error("command failed: %s: %s", type(exc).__name__, exc, exc_info=args.verbose)
+        return EXIT_FAILURE

@@ -71,6 +71,9 @@ class EntityRow(Base):
     district: Mapped[str] = mapped_column(String(32), index=True)
     emails: Mapped[str] = mapped_column(Text, default="")  # ';'-separated
     cert_no: Mapped[str] = mapped_column(String(64), default="")
+    # Who wrote the row last and from where (a file name, 'cli'); the changes themselves are events.
+    recorded_by: Mapped[str] = mapped_column(String(100), default="")
+    source: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -118,6 +121,7 @@ class FilingRow(Base):
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
     period: Mapped[date] = mapped_column(Date)  # first day of the month
     filed_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(100), default="")
     source: Mapped[str] = mapped_column(String(300), default="")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

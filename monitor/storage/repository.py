@@ -192,8 +192,9 @@ def entity_ids(session: Session, codes: Iterable[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for i in range(0, len(wanted), 900):  # stay under SQLite's bound-parameter limit
         part = wanted[i : i + 900]
-        rows = session.execute(select(EntityRow.credit_code, EntityRow.id).where(EntityRow.credit_code.in_(part)))
-        out.update((code, id_) for code, id_ in rows)
+        # Iterated, not passed to dict.update(): a Result has .keys() and would be taken for a mapping.
+        query = select(EntityRow.credit_code, EntityRow.id).where(EntityRow.credit_code.in_(part))
+        out.update((code, entity_id) for code, entity_id in session.execute(query))
     return out
 
 

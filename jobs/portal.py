@@ -2,8 +2,8 @@
 
 `GET {portal.url}/filings?since=YYYY-MM&page=N` with `Authorization: Bearer {token}` answers
 `{"items": [{"credit_code", "period", "filed_on"}], "next_page": N or null}`. Every page is fetched first,
-then every item is validated as a filings import would be, then all are applied in one transaction, together
-with the time of this good sync. A network failure, a 5xx that outlasts the retries, an answer that is not the
+then every item is validated by the filings import itself (`monitor.importing.filings`, the same checks and messages as a
+file), then all are applied in one transaction, together with the time of this good sync. A network failure, a 5xx that outlasts the retries, an answer that is not the
 expected JSON or one bad item leaves the database as it was and records the failure.
 
 Which months to ask for (`since`): on the first sync, 13 months back from the current month, a year of
@@ -24,13 +24,20 @@ import requests
 from sqlalchemy.orm import Session
 
 from jobs import http, sync_state
-from jobs.filings import FilingItem, apply_filings, validate_filings
 from monitor.config import PortalSettings
+from monitor.importing.common import ImportOptions
+from monitor.importing.filings import import_filings
+from monitor.importing.problems import ImportFailed, Problems
+from monitor.importing.readers import ABSENT
 from monitor.legal_time import add_months, format_period, legal_today, month_of
 from monitor.storage.db import Database
 
 log = logging.getLogger(__name__)
 
+SOURCE = "portal"
+RECORDED_BY = "sme-monitor filings sync"
+# The portal's item keys, in the order the filings import expects its cells.
+FIELDS = ("credit_code", "period", "filed_on")
 FIRST_SYNC_MONTHS = 13
 OVERLAP_MONTHS = 6
 MAX_PAGES = 10_000
@@ -76,11 +83,18 @@ def since_month(last_success: datetime | None, now: datetime) -> date:
     return add_months(month_of(legal_today(last_success)), -OVERLAP_MONTHS)
 
 
-def fetch_all(session: requests.Session, portal: PortalSettings, since: date) -> tuple[list[tuple[str, Any]], int]:
-    """Every item of every page as (where, item), `where` naming page and position for error messages."""
+@dataclass(frozen=True, slots=True)
+class Item:
+    page: int
+    index: int  # 1-based position on its page
+    data: Any
+
+
+def fetch_all(session: requests.Session, portal: PortalSettings, since: date) -> tuple[list[Item], int]:
+    """Every item of every page, with where it came from; the number of pages."""
     url = f"{portal.url}/filings"
     headers = {"Authorization": f"Bearer {portal.token}", "Accept": "application/json"}
-    items: list[tuple[str, Any]] = []
+    items: list[Item] = []
     page, pages = 1, 0
     while True:
         data = http.get_json(
@@ -90,7 +104,7 @@ def fetch_all(session: requests.Session, portal: PortalSettings, since: date) ->
         where = f"{http.safe_url(url)} page={page}"
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):
             raise SyncError(f"{where}: 应答缺少 items 列表 (the answer has no `items` list)")
-        items.extend((f"{where} item {i}", item) for i, item in enumerate(data["items"], start=1))
+        items.extend(Item(page, i, item) for i, item in enumerate(data["items"], start=1))
         following = data.get("next_page")
         if following is None:
             return items, pages
@@ -99,21 +113,6 @@ def fetch_all(session: requests.Session, portal: PortalSettings, since: date) ->
         if pages >= MAX_PAGES:
             raise SyncError(f"{where}: 页数超过 {MAX_PAGES} (more than {MAX_PAGES} pages)")
         page = following
-
-
-def _items(raw: list[tuple[str, Any]]) -> tuple[list[FilingItem], list[str]]:
-    out: list[FilingItem] = []
-    problems: list[str] = []
-    for where, item in raw:
-        if not isinstance(item, dict):
-            problems.append(f"{where}: 应为对象 (must be an object), 实际为 {item!r}")
-            continue
-        missing = [name for name in ("credit_code", "period", "filed_on") if not isinstance(item.get(name), str)]
-        for name in missing:
-            problems.append(f"{where}: {name}: 缺失或不是字符串 (missing or not a string): {item.get(name)!r}")
-        if not missing:
-            out.append(FilingItem(where, item["credit_code"], item["period"], item["filed_on"]))
-    return out, problems
 
 
 def sync(
@@ -133,9 +132,9 @@ def sync(
         with db.session() as s:
             since = since_month(sync_state.last_success(s), now)
         try:
-            raw, pages = fetch_all(http_session, portal, since)
+            items, pages = fetch_all(http_session, portal, since)
             with db.session() as s:
-                result = _validate_and_apply(s, raw, pages, since, now)
+                result = _validate_and_apply(s, items, pages, since, now, portal)
         except (SyncError, http.HttpError) as exc:
             with db.session() as s:
                 sync_state.record_failure(s, now, str(exc))
@@ -153,15 +152,31 @@ def sync(
     return result
 
 
-def _validate_and_apply(s: Session, raw: list[tuple[str, Any]], pages: int, since: date, now: datetime) -> SyncResult:
-    items, problems = _items(raw)
-    filings, more = validate_filings(s, items, legal_today(now))
-    problems.extend(more)
-    if problems:
-        raise SyncError(f"门户数据有 {len(problems)} 处错误，未做任何更改 (nothing applied)", problems)
-    applied = apply_filings(s, filings, now, source="portal")
+def _validate_and_apply(
+    s: Session, items: list[Item], pages: int, since: date, now: datetime, portal: PortalSettings
+) -> SyncResult:
+    url = http.safe_url(f"{portal.url}/filings")
+    # The import numbers rows; row n is the n-th item of the whole sync, told back as its page and position.
+    problems = Problems(where=url)
+    rows: list[tuple[int | None, list[Any]]] = []
+    for n, item in enumerate(items, start=1):
+        if isinstance(item.data, dict):
+            rows.append((n, [item.data.get(name, ABSENT) for name in FIELDS]))
+        else:
+            problems.add(n, "item", f"应为对象 (must be an object), 实际为 {item.data!r}")
+    opts = ImportOptions(today=legal_today(now), now=now, districts=frozenset(), source=SOURCE, recorded_by=RECORDED_BY)
+    try:
+        summary = import_filings(s, rows, FIELDS, opts, problems)
+    except ImportFailed:
+        lines = [
+            f"{url} page={items[p.row - 1].page} item {items[p.row - 1].index}: {p.column}: {p.reason}"
+            for p in sorted(problems.items, key=lambda p: (p.row or 0, p.seq))
+            if p.row is not None
+        ]
+        raise SyncError(f"门户数据有 {len(lines)} 处错误，未做任何更改 (nothing applied)", lines) from None
+    applied = summary.added + summary.updated
     result = SyncResult(
-        since=format_period(since), pages=pages, items=len(raw), applied=applied, unchanged=len(filings) - applied
+        since=format_period(since), pages=pages, items=len(items), applied=applied, unchanged=summary.unchanged
     )
     sync_state.record_success(s, now, result.summary())
     return result

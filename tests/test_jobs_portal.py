@@ -139,7 +139,7 @@ def test_one_bad_row_applies_nothing_and_every_problem_is_named(db: Database) ->
     where = f"{fake.url}/api/filings page=2"
     assert f"{where} item 2: credit_code: 统一社会信用代码校验位错误" in "\n".join(problems)
     assert any(p.startswith(f"{where} item 2: period:") for p in problems)
-    assert any(p.startswith(f"{where} item 2: filed_on:") and "将来" in p for p in problems)
+    assert any(p.startswith(f"{where} item 2: filed_on:") and "a date in the future" in p for p in problems)
     assert any(p.startswith(f"{where} item 3: filed_on:") for p in problems)
     assert len(problems) == 4
 
@@ -151,7 +151,7 @@ def test_unknown_entities_are_refused(db: Database) -> None:
     page = {1: {"items": [{"credit_code": code(77), "period": "2026-10", "filed_on": "2026-10-30"}], "next_page": None}}
     with serve(FakePortal(pages=page)) as fake, pytest.raises(portal.SyncError) as err:
         portal.sync(db, settings(fake.url), NOW, backoff=0.01)
-    assert "not in the roster" in err.value.problems[0]
+    assert "unknown credit code" in err.value.problems[0]
 
 
 def test_an_answer_of_the_wrong_shape_is_refused(db: Database) -> None:

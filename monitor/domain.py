@@ -154,11 +154,19 @@ class History:
     entity: Entity
     events: tuple[Event, ...] = ()
     filings: dict[date, date] = field(default_factory=dict)
+    # A sweep reads only recent months: filings for periods before `filings_from` are left out and summed up
+    # by `last_required_before`, the latest such period that was filed as required. None: nothing left out.
+    filings_from: date | None = None
+    last_required_before: date | None = None
 
     def up_to(self, as_of: date) -> History:
         """The history as it stood at the end of `as_of`: what happened later is not known yet."""
+        if all(e.date <= as_of for e in self.events) and all(f <= as_of for f in self.filings.values()):
+            return self
         return History(
             entity=self.entity,
             events=tuple(e for e in self.events if e.date <= as_of),
             filings={p: f for p, f in self.filings.items() if f <= as_of},
+            filings_from=self.filings_from,
+            last_required_before=self.last_required_before,
         )

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import String, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from monitor.domain import Entity, Event, EventKind, History, Kind, Scheme
@@ -94,18 +94,48 @@ def _event_from_tuple(t: Sequence[Any]) -> Event:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """An entity whose stored rows cannot be read (a value edited by hand into something unknown)."""
+
+    credit_code: str
+    district: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class FilingsWindow:
+    """Read only the filings for periods from `start` on; sum up older ones as the latest period filed as
+    required, where `deadlines` (period -> deadline, from legal_time) says what "as required" means and None
+    means any filing counts. Filings made after `as_of` are not known yet."""
+
+    start: date
+    as_of: date
+    deadlines: dict[date, date] | None
+
+
+def _summary_query(window: FilingsWindow, low: int, high: int) -> Any:
+    query = (
+        select(FilingRow.entity_id, func.max(FilingRow.period))
+        .where(FilingRow.entity_id.between(low, high))
+        .where(FilingRow.period < window.start, FilingRow.filed_on <= window.as_of)
+        .group_by(FilingRow.entity_id)
+    )
+    if window.deadlines is not None:
+        due = case({p: d for p, d in window.deadlines.items()}, value=FilingRow.period, else_=None)
+        query = query.where(FilingRow.filed_on <= due)
+    return query
+
+
 def iter_histories(
     session: Session,
     *,
     codes: Iterable[str] | None = None,
     district: str | None = None,
-    filings_since: date | None = None,
+    window: FilingsWindow | None = None,
     chunk: int = CHUNK,
-) -> Iterator[History]:
-    """Every entity's history, in id order, a chunk of `chunk` entities per three queries.
-
-    `filings_since` leaves out older filings (a sweep needs the current title's months only).
-    """
+) -> Iterator[History | Unreadable]:
+    """Every entity's history, in id order, a chunk of `chunk` entities per handful of queries."""
     base = select(*_ENTITY_COLUMNS).order_by(EntityRow.id)
     if codes is not None:
         base = base.where(EntityRow.credit_code.in_(list(codes)))
@@ -118,7 +148,7 @@ def iter_histories(
             return
         low, high = rows[0][0], rows[-1][0]
         last_id = high
-        events: dict[int, list[Event]] = defaultdict(list)
+        raw_events: dict[int, list[Any]] = defaultdict(list)
         ev_query = (
             select(*_EVENT_COLUMNS)
             .outerjoin(CertificationRow, CertificationRow.event_id == EventRow.id)
@@ -126,24 +156,31 @@ def iter_histories(
             .order_by(EventRow.entity_id, EventRow.occurred_on, EventRow.id)
         )
         for t in session.execute(ev_query):
-            events[t[0]].append(_event_from_tuple(t))
+            raw_events[t[0]].append(t)
         filings: dict[int, dict[date, date]] = defaultdict(dict)
         f_query = select(
             FilingRow.entity_id, type_coerce(FilingRow.period, String), type_coerce(FilingRow.filed_on, String)
         ).where(FilingRow.entity_id.between(low, high))
-        if filings_since is not None:
-            f_query = f_query.where(FilingRow.period >= filings_since)
+        summary: dict[int, date] = {}
+        if window is not None:
+            f_query = f_query.where(FilingRow.period >= window.start, FilingRow.filed_on <= window.as_of)
+            summary = {eid: _as_date(p) for eid, p in session.execute(_summary_query(window, low, high))}
         for eid, period, filed in session.execute(f_query):
             filings[eid][_as_date(period)] = _as_date(filed)
         for row in rows:
-            yield History(
-                entity=_entity_from_tuple(row),
-                events=tuple(events.get(row[0], ())),
-                filings=filings.get(row[0], {}),
-            )
+            try:
+                yield History(
+                    entity=_entity_from_tuple(row),
+                    events=tuple(_event_from_tuple(t) for t in raw_events.get(row[0], ())),
+                    filings=filings.get(row[0], {}),
+                    filings_from=window.start if window else None,
+                    last_required_before=summary.get(row[0]),
+                )
+            except ValueError as exc:  # a stored value the code cannot read: report it, go on with the rest
+                yield Unreadable(credit_code=row[1], district=row[4], error=f"{type(exc).__name__}: {exc}")
 
 
-def load_history(session: Session, code: str) -> History | None:
+def load_history(session: Session, code: str) -> History | Unreadable | None:
     return next(iter_histories(session, codes=[code]), None)
 
 
@@ -153,9 +190,8 @@ def entity_ids(session: Session, codes: Iterable[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for i in range(0, len(wanted), 900):  # stay under SQLite's bound-parameter limit
         part = wanted[i : i + 900]
-        out.update(
-            session.execute(select(EntityRow.credit_code, EntityRow.id).where(EntityRow.credit_code.in_(part))).tuples()
-        )
+        rows = session.execute(select(EntityRow.credit_code, EntityRow.id).where(EntityRow.credit_code.in_(part)))
+        out.update((code, id_) for code, id_ in rows)
     return out
 
 

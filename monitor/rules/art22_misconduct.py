@@ -1,0 +1,44 @@
+"""Art. 22: refusing to cooperate, fraud or other violations revoke the title, with a three-year ban.
+
+第二十二条 ……拒不配合的，或者有弄虚作假或其它违法违规等行为的，撤销平台、基地称号，且3年内不得再次申报。
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from monitor.domain import RuleId
+from monitor.rules.base import RuleInput, Stage, make
+from monitor.rules.finding import Finding
+
+
+def evaluate(ri: RuleInput) -> Iterator[Finding]:
+    state, as_of = ri.state, ri.as_of
+    rev = state.revocation
+    if rev is not None and rev.article == 22 and rev.ban_until is not None and as_of <= rev.ban_until:
+        yield make(
+            RuleId.MISCONDUCT_REVOKED,
+            ri,
+            as_of,
+            Stage("revoked", rev.on),
+            rev.on.isoformat(),
+            rev.ban_until,
+            revoked_on=rev.on,
+            ban_until=rev.ban_until,
+            misconduct=rev.detail,
+        )
+    if state.ban_from is None or state.ban_until is None or as_of > state.ban_until:
+        return
+    for app in state.applications:
+        if state.ban_from <= app.date <= state.ban_until:
+            yield make(
+                RuleId.APPLICATION_DURING_BAN,
+                ri,
+                as_of,
+                Stage("applied", app.date),
+                app.date.isoformat(),
+                state.ban_until,
+                applied_on=app.date,
+                ban_from=state.ban_from,
+                ban_until=state.ban_until,
+            )

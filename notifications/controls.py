@@ -56,9 +56,11 @@ def acked_stages(session: Session, finding_ids: Iterable[str] | None = None) -> 
         wanted = list(set(finding_ids))
         rows: list[tuple[str, str]] = []
         for i in range(0, len(wanted), 900):
-            rows += session.execute(query.where(Acknowledgement.finding_id.in_(wanted[i : i + 900]))).tuples().all()
+            rows += [
+                (a, b) for a, b in session.execute(query.where(Acknowledgement.finding_id.in_(wanted[i : i + 900])))
+            ]
     else:
-        rows = list(session.execute(query).tuples())
+        rows = [(a, b) for a, b in session.execute(query)]
     for fid, stage in rows:
         out.setdefault(fid, set()).add(stage)
     return out

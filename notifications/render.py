@@ -70,7 +70,7 @@ def finding_text(finding: Finding, locale: str) -> str:
 
 
 def view(finding: Finding, locale: str, portal_url: str = "", entity: Entity | None = None) -> FindingView:
-    name = finding.entity_name or (entity.name if entity else "") or finding.district or ""
+    name = one_line(finding.entity_name or (entity.name if entity else "") or finding.district or "")
     return FindingView(
         finding_id=finding.finding_id,
         rule=finding.rule.value,

@@ -118,7 +118,7 @@ def _existing(session: Session, entity_keys: Iterable[str]) -> dict[ItemKey, _Se
             select(i.rule, i.entity, i.subject, i.stage, i.audience, i.recipient, i.repeat, i.as_of).where(
                 i.entity.in_(wanted[n : n + 900])
             )
-        ).tuples()
+        )
         for rule, entity, subject, stage, audience, recipient, repeat, as_of in rows:
             key = (rule, entity, subject, stage, audience, recipient)
             seen = out.get(key)

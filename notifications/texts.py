@@ -79,8 +79,34 @@ def status_label(status: Status, locale: str) -> str:
 
 
 _STAGE_WORDS = {
-    ZH: {"overdue": "已逾期", "start": "已开始", "due": "到期日", "final": "最后警告", "ended": "已结束"},
-    EN: {"overdue": "overdue", "start": "started", "due": "due date", "final": "final warning", "ended": "ended"},
+    ZH: {
+        "overdue": "已逾期",
+        "start": "整改期开始",
+        "due": "应予处理",
+        "ended": "公示期满",
+        "year": "届满当年",
+        "expired": "已届满",
+        "suspended": "已暂停",
+        "reported": "已报告",
+        "feb1": "2月1日提醒",
+        "revoked": "已撤销",
+        "applied": "已申报",
+        "active": "有效期内",
+    },
+    EN: {
+        "overdue": "overdue",
+        "start": "rectification started",
+        "due": "decision due",
+        "ended": "publicity over",
+        "year": "expiry year",
+        "expired": "expired",
+        "suspended": "suspended",
+        "reported": "reported",
+        "feb1": "February 1 reminder",
+        "revoked": "revoked",
+        "applied": "applied",
+        "active": "in force",
+    },
 }
 
 
@@ -90,6 +116,10 @@ def stage_label(stage: str, locale: str) -> str:
     if m:
         n = int(m.group(1))
         return f"{n} days before" if locale == EN else f"截止前{n}日"
+    m = re.fullmatch(r"streak-(\d+)", stage)
+    if m:
+        n = int(m.group(1))
+        return f"{n} in a row" if locale == EN else f"连续{n}次"
     return _STAGE_WORDS[_loc(locale)].get(stage, stage)
 
 
@@ -134,7 +164,7 @@ def action_text(rule: RuleId, due: date | None, locale: str, portal_url: str) ->
     if locale == EN:
         authority = _DISTRICT_AUTHORITY[EN]
         actions = {
-            RuleId.FILING_DUE_SOON: f"Please log in to {portal} and file this month's service report by {when} (inclusive).",
+            RuleId.FILING_DUE_SOON: f"Please log in to {portal} and file the month's service report by {when} (inclusive).",
             RuleId.FILING_MISSED: f"Please log in to {portal} at once, file the missing service reports and file every month on time; six consecutive missed reports revoke the title (Art. 20).",
             RuleId.RENEWAL_YEAR: f"To keep the title, apply again this year through {authority} as the year's application notice directs.",
             RuleId.CERT_EXPIRING: f"The title is valid through {when}. To keep it, apply again through {authority} as this year's application notice directs.",
@@ -150,7 +180,7 @@ def action_text(rule: RuleId, due: date | None, locale: str, portal_url: str) ->
     authority = _DISTRICT_AUTHORITY[ZH]
     site = f"成都市银企校院对接服务平台网站（{portal}）"
     actions = {
-        RuleId.FILING_DUE_SOON: f"请于{when}（含当日）前登录{site}填报本月服务工作情况。",
+        RuleId.FILING_DUE_SOON: f"请于{when}（含当日）前登录{site}填报服务工作情况。",
         RuleId.FILING_MISSED: f"请尽快登录{site}补报服务工作情况，此后按月按时填报。连续6次未按规定填报的，将撤销称号。",
         RuleId.RENEWAL_YEAR: f"如需继续保留称号，请按当年申报工作通知要求，向{authority}再次申报。",
         RuleId.CERT_EXPIRING: f"称号有效期至{when}。如需继续保留称号，请按当年申报工作通知要求，向{authority}再次申报。",

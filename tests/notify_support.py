@@ -211,7 +211,7 @@ def _authenticator(server: SMTP, session: Session, envelope: Envelope, mechanism
         and auth_data.login == USER.encode()
         and auth_data.password == PASSWORD.encode()
     )
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
 
 
 class SmtpServer:

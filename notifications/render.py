@@ -70,7 +70,10 @@ def finding_text(finding: Finding, locale: str) -> str:
 
 
 def view(finding: Finding, locale: str, portal_url: str = "", entity: Entity | None = None) -> FindingView:
-    name = one_line(finding.entity_name or (entity.name if entity else "") or finding.district or "")
+    name = finding.entity_name or (entity.name if entity else "")
+    if not finding.entity and not name:  # a district's own finding is addressed to its authority
+        name = texts.district_authority(finding.district or "", locale)
+    name = one_line(name)
     return FindingView(
         finding_id=finding.finding_id,
         rule=finding.rule.value,

@@ -157,6 +157,10 @@ def rule_title(rule: RuleId, locale: str) -> str:
 _DISTRICT_AUTHORITY = {ZH: "所在区（市）县工业和信息化主管部门", EN: "your district's industry and IT authority"}
 
 
+def district_authority(district: str, locale: str) -> str:
+    return f"the industry and IT authority of {district}" if locale == EN else f"{district}工业和信息化主管部门"
+
+
 def action_text(rule: RuleId, due: date | None, locale: str, portal_url: str) -> str:
     """What an entity is asked to do, and where; every entity reminder carries one."""
     when = format_date(due, locale)

@@ -24,7 +24,9 @@ pytestmark = pytest.mark.slow
 
 
 def smtp_settings(tmp_path: Path, port: int, **smtp: object) -> Settings:
-    settings = ns.make_settings(tmp_path, backend="smtp", smtp={"host": "127.0.0.1", "port": port, "timeout": 5, **smtp})
+    settings = ns.make_settings(
+        tmp_path, backend="smtp", smtp={"host": "127.0.0.1", "port": port, "timeout": 5, **smtp}
+    )
     return replace(settings, notifications=replace(settings.notifications, backoff_seconds=60, max_attempts=3))
 
 
@@ -51,7 +53,10 @@ def test_messages_arrive_with_decoded_chinese_headers_and_both_bodies(db: Databa
 
     reminder = by_rcpt["a@ent-a.example.cn"].message
     assert by_rcpt["a@ent-a.example.cn"].mail_from == settings.mail.sender
-    assert reminder["Subject"] == "【合规提醒】成都天府中小企业服务平台有限公司：月度服务工作情况填报即将截止（截止2026年3月31日）"
+    assert (
+        reminder["Subject"]
+        == "【合规提醒】成都天府中小企业服务平台有限公司：月度服务工作情况填报即将截止（截止2026年3月31日）"
+    )
     raw_headers = by_rcpt["a@ent-a.example.cn"].content.split(b"\r\n\r\n", 1)[0]
     assert b"=?utf-8?" in raw_headers.lower() and all(b < 128 for b in raw_headers)  # RFC 2047 on the wire
     assert reminder["Date"].endswith("+0800")
@@ -80,7 +85,9 @@ def test_message_id_is_stable_and_derived_from_the_outbox_key(db: Database, tmp_
     from notifications.render import message_id
 
     with db.session() as s:
-        key = s.execute(sa.select(OutboxMessage.key).where(OutboxMessage.recipient == "a@ent-a.example.cn")).scalar_one()
+        key = s.execute(
+            sa.select(OutboxMessage.key).where(OutboxMessage.recipient == "a@ent-a.example.cn")
+        ).scalar_one()
     assert message_id(key, settings.mail.sender) == stored["a@ent-a.example.cn"]
 
 
@@ -200,7 +207,9 @@ def test_implicit_tls_verifies_the_certificate(db: Database, tmp_path: Path) -> 
     with ns.SmtpServer(implicit_tls=ns.server_tls(cert, key)) as server:
         settings = smtp_settings(tmp_path, server.port, ssl=True, cafile=str(cert))
         n = len(enqueue(db, settings).messages)
-        untrusted = SmtpChannel(settings.mail.smtp, sender=settings.mail.sender, tls_context=ssl.create_default_context())
+        untrusted = SmtpChannel(
+            settings.mail.smtp, sender=settings.mail.sender, tls_context=ssl.create_default_context()
+        )
         refused = service.deliver(db, settings, ns.at(ns.AS_OF), "w1", channels={Channel.EMAIL: untrusted})
         untrusted.close()
         assert refused.sent == 0 and server.received == []

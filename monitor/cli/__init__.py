@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from monitor import __version__, config
-from monitor.cli import commands_check, commands_db, commands_demo, commands_entities
+from monitor.cli import commands_check, commands_db, commands_demo, commands_entities, commands_notify
 from monitor.cli.context import Context, UsageError
 from monitor.legal_time import CalendarError
 from monitor.logs import setup_logging
@@ -19,7 +19,7 @@ log = logging.getLogger("monitor")
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 # Modules with `register(subparsers)`; each parser sets `handler=fn(ctx) -> int`.
-COMMAND_MODULES = [commands_db, commands_entities, commands_check, commands_demo]
+COMMAND_MODULES = [commands_db, commands_entities, commands_check, commands_demo, commands_notify]
 
 
 class _Parser(argparse.ArgumentParser):

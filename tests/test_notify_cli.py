@@ -116,3 +116,20 @@ def test_digest_output_and_send(cli: Database, tmp_path: Path, capsys: pytest.Ca
     assert "此前已发给" in capsys.readouterr().out
     digests = list((tmp_path / "mail").glob("*_digest_*.eml"))
     assert len(digests) == 1
+
+
+def test_demo_mail_writes_eml_files_and_the_digest(db: Database, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from monitor.legal_time import WorkCalendar
+    from notifications.demo import write_demo_mail
+
+    ns.load(db)
+    settings = ns.make_settings(tmp_path)
+    settings = replace(settings, mail=replace(settings.mail, backend="smtp"))  # the demo never uses SMTP
+    out = write_demo_mail(db, settings, WorkCalendar.load(None), ns.AS_OF, ns.at(ns.AS_OF))
+    files = list(out.directory.glob("*.eml"))
+    assert out.messages == len(files) > 1 and any("_digest_" in f.name for f in files)
+    assert out.digest_html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    again = write_demo_mail(db, settings, WorkCalendar.load(None), ns.AS_OF, ns.at(ns.AS_OF))
+    assert again.messages == 0 and len(list(out.directory.glob("*.eml"))) == len(files)

@@ -144,6 +144,10 @@ class Event:
     scheme: Scheme | None = None
 
 
+class IncompleteHistory(Exception):
+    """A rule needed filings older than the ones it was given (History.filings_from)."""
+
+
 @dataclass(frozen=True, slots=True)
 class History:
     """Everything the rules may know about one entity: the roster row, its events and its monthly filings.
@@ -154,10 +158,9 @@ class History:
     entity: Entity
     events: tuple[Event, ...] = ()
     filings: dict[date, date] = field(default_factory=dict)
-    # A sweep reads only recent months: filings for periods before `filings_from` are left out and summed up
-    # by `last_required_before`, the latest such period that was filed as required. None: nothing left out.
+    # A sweep reads only recent months: filings for periods before `filings_from` are left out. A rule that
+    # needs them raises IncompleteHistory and the sweep reads that entity's whole history. None: complete.
     filings_from: date | None = None
-    last_required_before: date | None = None
 
     def up_to(self, as_of: date) -> History:
         """The history as it stood at the end of `as_of`: what happened later is not known yet."""
@@ -168,5 +171,4 @@ class History:
             events=tuple(e for e in self.events if e.date <= as_of),
             filings={p: f for p, f in self.filings.items() if f <= as_of},
             filings_from=self.filings_from,
-            last_required_before=self.last_required_before,
         )

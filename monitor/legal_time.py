@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -43,6 +44,8 @@ class WorkCalendar:
     use_package: bool = True
     assumed_years: set[int] = field(default_factory=set)
     _cache: dict[date, bool] = field(default_factory=dict, repr=False)
+    # Filing deadlines by (period, due day): a sweep asks for the same few dozen months for every entity.
+    _filing_deadlines: dict[tuple[date, int], date] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._package_years = _package_years() if self.use_package else frozenset()
@@ -138,6 +141,7 @@ def month_of(day: date) -> date:
     return day.replace(day=1)
 
 
+@lru_cache(maxsize=8192)
 def add_months(day: date, months: int) -> date:
     """The corresponding day `months` later; the month's last day when it has no such day (Art. 202)."""
     index = day.year * 12 + day.month - 1 + months
@@ -210,8 +214,12 @@ def validity_last_day(start: date, years: int) -> date:
 def filing_deadline(period: date, due_day: int, cal: WorkCalendar) -> date:
     """When the filing for month `period` is due: the month's last day (due_day 0) or day `due_day` of the
     following month, moved past non-working days (Arts. 20, 203)."""
-    last = last_day_of_month(period) if due_day == 0 else add_months(period, 1).replace(day=due_day)
-    return act_deadline(last, cal)
+    key = (period, due_day)
+    deadline = cal._filing_deadlines.get(key)
+    if deadline is None:
+        last = last_day_of_month(period) if due_day == 0 else add_months(period, 1).replace(day=due_day)
+        deadline = cal._filing_deadlines[key] = act_deadline(last, cal)
+    return deadline
 
 
 def district_report_deadline(report_year: int, cal: WorkCalendar) -> date:

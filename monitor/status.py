@@ -13,7 +13,7 @@ from datetime import date
 
 from monitor import legal_time as lt
 from monitor.config import RuleSettings
-from monitor.domain import Event, EventKind, History, Result, Scheme, Status
+from monitor.domain import Event, EventKind, History, IncompleteHistory, Result, Scheme, Status
 
 # Why a title is suspended; the values appear in `entities show --json` under `reasons`.
 REASON_RESTRUCTURING = "restructuring"  # Art. 18
@@ -90,8 +90,10 @@ class EntityState:
     titles: list[Title] = field(default_factory=list)  # every title ever granted, oldest first
     title_ended_on: dict[int, date] = field(default_factory=dict)  # title seq -> last day held, when revoked
 
-    @property
-    def status(self) -> Status:
+    # Set once the fold is complete (derive); the rules read it many times.
+    status: Status = Status.UNCERTIFIED
+
+    def compute_status(self) -> Status:
         if self.title is None:
             return Status.UNCERTIFIED
         if self.revocation is not None:
@@ -132,6 +134,7 @@ def derive(history: History, as_of: date, cal: lt.WorkCalendar, settings: RuleSe
     state = EntityState(as_of=as_of)
     for ev in sorted((e for e in history.events if e.date <= as_of), key=lambda e: (e.date, e.seq)):
         _apply(state, ev, cal, settings)
+    state.status = state.compute_status()
     return state
 
 
@@ -262,11 +265,7 @@ def filing_position(
     window = history.filings_from
     while period >= first:
         if window is not None and period < window:
-            # Older months were summed up by the reader: the streak reaches back to the month after the
-            # latest one filed as required, or to the first owed month.
-            before = history.last_required_before
-            streak_start = max(first, lt.add_months(before, 1)) if before else first
-            break
+            raise IncompleteHistory(f"the filing streak reaches back before {lt.format_period(window)}")
         if filed_as_required(history, period, lt.filing_deadline(period, settings.filing_due_day, cal), settings):
             break
         streak_start = period

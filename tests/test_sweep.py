@@ -7,6 +7,7 @@ import random
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -147,3 +148,23 @@ def test_status_on_a_past_date_does_not_change_when_later_events_are_added(
     assert after.state.status == before.state.status
     assert after.state.reasons == before.state.reasons
     assert sorted(map(repr, after.findings)) == sorted(map(repr, before.findings))
+
+
+def test_sweep_reads_in_bulk_not_per_entity(db: Database) -> None:
+    rng = random.Random(11)
+    store(db, [random_history(rng, n) for n in range(1, 121)])
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        with db.session() as session:
+            result = run_sweep(session, date(2026, 11, 25), lt.WorkCalendar(), RuleSettings(), chunk=50)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert len(result.statuses) == 120
+    # Three chunks of 50 entities: entities, events and filings per chunk, plus the end of the table, the few
+    # entities read again in full, and the district reports. Never one query per entity.
+    assert len(statements) <= 3 * 3 + 1 + 4 + 1, statements

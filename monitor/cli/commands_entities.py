@@ -52,7 +52,7 @@ def reason_json(r: Reason) -> dict[str, Any]:
     }
 
 
-def _summary(code: str, st: EntityStatus, ctx: Context, entity: Any) -> dict[str, Any]:
+def _summary(code: str, st: EntityStatus, entity: Any) -> dict[str, Any]:
     return {
         "credit_code": code,
         "name": entity.name,
@@ -75,7 +75,7 @@ def list_entities(ctx: Context) -> int:
     with db.session() as session:
         result = run_sweep(session, as_of, ctx.calendar, ctx.settings.rules)
     rows = [
-        _summary(code, st, ctx, result.entities[code])
+        _summary(code, st, result.entities[code])
         for code, st in result.statuses.items()
         if (not args.status or st.status.value == args.status)
         and (not args.district or result.entities[code].district == args.district)

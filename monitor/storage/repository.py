@@ -14,7 +14,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, case, func, select, type_coerce
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from monitor.domain import Entity, Event, EventKind, History, Kind, Scheme
@@ -49,9 +49,21 @@ def entity_from_row(row: EntityRow) -> Entity:
     )
 
 
+# Enum lookups by value through plain dicts: a sweep converts millions of stored values.
+_KINDS = {k.value: k for k in Kind}
+_EVENT_KINDS = {k.value: k for k in EventKind}
+
+
+def _enum(table: dict[str, Any], value: str, what: type) -> Any:
+    try:
+        return table[value]
+    except KeyError:
+        raise ValueError(f"{value!r} is not a valid {what.__name__}") from None
+
+
 def _entity_from_tuple(t: Sequence[Any]) -> Entity:
     _id, code, name, kind, district, emails, cert_no = t
-    return Entity(code, name, Kind(kind), district, split_emails(emails), cert_no)
+    return Entity(code, name, _enum(_KINDS, kind, Kind), district, split_emails(emails) if emails else (), cert_no)
 
 
 _ENTITY_COLUMNS = (
@@ -81,7 +93,7 @@ _EVENT_COLUMNS = (
 def _event_from_tuple(t: Sequence[Any]) -> Event:
     _eid, seq, kind, occurred, result, detail, note, by, source, cert_no, scheme = t
     return Event(
-        kind=EventKind(kind),
+        kind=_enum(_EVENT_KINDS, kind, EventKind),
         date=_as_date(occurred),
         seq=seq,
         result=result,
@@ -103,39 +115,20 @@ class Unreadable:
     error: str
 
 
-@dataclass(frozen=True, slots=True)
-class FilingsWindow:
-    """Read only the filings for periods from `start` on; sum up older ones as the latest period filed as
-    required, where `deadlines` (period -> deadline, from legal_time) says what "as required" means and None
-    means any filing counts. Filings made after `as_of` are not known yet."""
-
-    start: date
-    as_of: date
-    deadlines: dict[date, date] | None
-
-
-def _summary_query(window: FilingsWindow, low: int, high: int) -> Any:
-    query = (
-        select(FilingRow.entity_id, func.max(FilingRow.period))
-        .where(FilingRow.entity_id.between(low, high))
-        .where(FilingRow.period < window.start, FilingRow.filed_on <= window.as_of)
-        .group_by(FilingRow.entity_id)
-    )
-    if window.deadlines is not None:
-        due = case({p: d for p, d in window.deadlines.items()}, value=FilingRow.period, else_=None)
-        query = query.where(FilingRow.filed_on <= due)
-    return query
-
-
 def iter_histories(
     session: Session,
     *,
     codes: Iterable[str] | None = None,
     district: str | None = None,
-    window: FilingsWindow | None = None,
+    filings_from: date | None = None,
+    as_of: date | None = None,
     chunk: int = CHUNK,
 ) -> Iterator[History | Unreadable]:
-    """Every entity's history, in id order, a chunk of `chunk` entities per handful of queries."""
+    """Every entity's history, in id order, three queries per chunk of `chunk` entities.
+
+    `filings_from` leaves out the filings for earlier months (History.filings_from says so to the rules);
+    `as_of` leaves out what was recorded as happening after that day.
+    """
     base = select(*_ENTITY_COLUMNS).order_by(EntityRow.id)
     if codes is not None:
         base = base.where(EntityRow.credit_code.in_(list(codes)))
@@ -148,11 +141,14 @@ def iter_histories(
             return
         low, high = rows[0][0], rows[-1][0]
         last_id = high
+        # Unfiltered, a chunk is every id in [low, high]; filtered, only the ids found.
+        ids = [r[0] for r in rows]
+        filtered = codes is not None or district is not None
         raw_events: dict[int, list[Any]] = defaultdict(list)
         ev_query = (
             select(*_EVENT_COLUMNS)
             .outerjoin(CertificationRow, CertificationRow.event_id == EventRow.id)
-            .where(EventRow.entity_id.between(low, high))
+            .where(EventRow.entity_id.in_(ids) if filtered else EventRow.entity_id.between(low, high))
             .order_by(EventRow.entity_id, EventRow.occurred_on, EventRow.id)
         )
         for t in session.execute(ev_query):
@@ -160,21 +156,27 @@ def iter_histories(
         filings: dict[int, dict[date, date]] = defaultdict(dict)
         f_query = select(
             FilingRow.entity_id, type_coerce(FilingRow.period, String), type_coerce(FilingRow.filed_on, String)
-        ).where(FilingRow.entity_id.between(low, high))
-        summary: dict[int, date] = {}
-        if window is not None:
-            f_query = f_query.where(FilingRow.period >= window.start, FilingRow.filed_on <= window.as_of)
-            summary = {eid: _as_date(p) for eid, p in session.execute(_summary_query(window, low, high))}
+        ).where(FilingRow.entity_id.in_(ids) if filtered else FilingRow.entity_id.between(low, high))
+        if filings_from is not None:
+            f_query = f_query.where(FilingRow.period >= filings_from)
+        if as_of is not None:
+            f_query = f_query.where(FilingRow.filed_on <= as_of)
+        memo: dict[Any, date] = {}  # a chunk has a few hundred distinct dates: parse each once
         for eid, period, filed in session.execute(f_query):
-            filings[eid][_as_date(period)] = _as_date(filed)
+            p = memo.get(period)
+            if p is None:
+                p = memo[period] = _as_date(period)
+            f = memo.get(filed)
+            if f is None:
+                f = memo[filed] = _as_date(filed)
+            filings[eid][p] = f
         for row in rows:
             try:
                 yield History(
                     entity=_entity_from_tuple(row),
                     events=tuple(_event_from_tuple(t) for t in raw_events.get(row[0], ())),
                     filings=filings.get(row[0], {}),
-                    filings_from=window.start if window else None,
-                    last_required_before=summary.get(row[0]),
+                    filings_from=filings_from,
                 )
             except ValueError as exc:  # a stored value the code cannot read: report it, go on with the rest
                 yield Unreadable(credit_code=row[1], district=row[4], error=f"{type(exc).__name__}: {exc}")

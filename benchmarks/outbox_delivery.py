@@ -51,9 +51,7 @@ c.stop()
 
 
 def start_server() -> tuple[subprocess.Popen[str], int]:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
+    proc = subprocess.Popen([sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     return proc, int(proc.stdout.readline())
 
@@ -101,17 +99,40 @@ def main() -> None:
         code = f"91510104MA{i:07d}X"
         entity = Entity(code, f"成都示例服务平台{i}有限公司", Kind.PLATFORM, "锦江区", (f"e{i}@bench.example.cn",))
         finding = Finding(
-            RuleId.FILING_DUE_SOON, meta.article, meta.severity, meta.audiences, "5d", "2026-03", code, entity.name,
-            "锦江区", date(2026, 3, 31), 5, as_of, {"name": entity.name, "period": "2026-03"},
+            RuleId.FILING_DUE_SOON,
+            meta.article,
+            meta.severity,
+            meta.audiences,
+            "5d",
+            "2026-03",
+            code,
+            entity.name,
+            "锦江区",
+            date(2026, 3, 31),
+            5,
+            as_of,
+            {"name": entity.name, "period": "2026-03"},
         )
         key = f"reminder|FILING_DUE_SOON|{code}|2026-03|5d|entity|{entity.emails[0]}"
         c = compose.entity_reminder(settings, key, entity.emails[0], finding, entity, as_of, now)
         rows.append(
             dict(
-                key=key, kind=MessageKind.REMINDER.value, channel=Channel.EMAIL.value, audience="entity",
-                recipient=entity.emails[0], subject=c.subject, as_of=as_of, message_id=c.message_id, content=c.content,
-                status=MessageStatus.PENDING.value, attempts=0, last_error="", next_attempt_at=now, lease_owner="",
-                created_at=now, updated_at=now,
+                key=key,
+                kind=MessageKind.REMINDER.value,
+                channel=Channel.EMAIL.value,
+                audience="entity",
+                recipient=entity.emails[0],
+                subject=c.subject,
+                as_of=as_of,
+                message_id=c.message_id,
+                content=c.content,
+                status=MessageStatus.PENDING.value,
+                attempts=0,
+                last_error="",
+                next_attempt_at=now,
+                lease_owner="",
+                created_at=now,
+                updated_at=now,
             )
         )
     render_s = time.perf_counter() - t0
@@ -146,7 +167,9 @@ def main() -> None:
     outbox_rate, raw_rate = n / outbox_s, n / raw_s
     print(f"database:            {url.split('://')[0]}")
     print(f"messages:            {n} (mean {size / 1024:.1f} KiB, rendered in {render_s:.1f} s)")
-    print(f"outbox path:         {outbox_rate:8.0f} messages/s ({outbox_s:.2f} s, {report.batches} batches, {channel.connections} connection)")
+    print(
+        f"outbox path:         {outbox_rate:8.0f} messages/s ({outbox_s:.2f} s, {report.batches} batches, {channel.connections} connection)"
+    )
     print(f"raw aiosmtplib:      {raw_rate:8.0f} messages/s ({raw_s:.2f} s, 1 connection)")
     print(f"ratio outbox/raw:    {outbox_rate / raw_rate:8.2f}  (target >= 0.70)")
     print(f"server received:     {received} (expected {2 * n})")

@@ -23,9 +23,7 @@ class DemoMail:
     digest_html: Path
 
 
-def write_demo_mail(
-    db: Database, settings: Settings, calendar: WorkCalendar, as_of: date, now: datetime
-) -> DemoMail:
+def write_demo_mail(db: Database, settings: Settings, calendar: WorkCalendar, as_of: date, now: datetime) -> DemoMail:
     """Enqueue the findings of `as_of` and its digest, deliver them to settings.mail.directory as .eml files,
     and write the digest's HTML beside them. Running it again adds nothing (the outbox keys hold)."""
     directory = settings.mail.directory

@@ -38,17 +38,16 @@ class Unroutable:
     no_staff_recipients: bool = False
 
     def lines(self) -> list[str]:
-        out = [
-            f"主体 {code} 无联系邮箱，提醒无法送达 (no e-mail address)"
-            for code in sorted(self.entities_without_address)
-        ]
+        out = []
+        if self.entities_without_address:
+            codes = "、".join(sorted(self.entities_without_address))
+            out.append(f"以下主体无联系邮箱，提醒无法送达 (no e-mail address)：{codes}")
         out += [
             f"主体 {code} 的邮箱 {addr!r} 无效，已跳过 (invalid address)" for code, addr in sorted(self.bad_addresses)
         ]
-        out += [
-            f"区县 {d} 未配置通报邮箱 recipients.districts，通报无法送达 (no district recipients)"
-            for d in sorted(self.districts_without_recipients)
-        ]
+        if self.districts_without_recipients:
+            names = "、".join(sorted(self.districts_without_recipients))
+            out.append(f"以下区县未配置通报邮箱 recipients.districts，通报无法送达 (no district recipients)：{names}")
         if self.no_staff_recipients:
             out.append("未配置 recipients.staff，工作人员预警无法送达 (no staff recipients)")
         return out

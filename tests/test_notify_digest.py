@@ -79,7 +79,7 @@ def test_digest_sections_and_attachment(db: Database, tmp_path: Path) -> None:
     assert order == sorted(order)
     assert "c@ent-c.example.cn" in text and "550 no such user" in text
     assert "任务 portal_sync" in text and "HTTP 503" in text and "72小时未同步" in text
-    assert "区县 青羊区 未配置通报邮箱" in text
+    assert "以下区县未配置通报邮箱 recipients.districts，通报无法送达 (no district recipients)：青羊区" in text
     assert "王科长" in text and "已移交执法部门" in text and "异议复核中" in text
     assert "在册平台、基地共4家，其中有效2家、暂停1家、撤销1家" in text
     # admin-audience findings appear here (the fraud's revocation, the districts' overdue reports)

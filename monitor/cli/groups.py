@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-_GROUPS: dict[tuple[int, str], argparse._SubParsersAction] = {}
-
 HELP = {
     "db": "数据库 (database)",
     "entities": "认定主体名册 (the roster)",
@@ -17,10 +15,12 @@ HELP = {
 
 def group(sub: argparse._SubParsersAction, name: str) -> argparse._SubParsersAction:
     """The sub-command table of group `name` (created on first use) under the top-level `sub`."""
-    key = (id(sub), name)
-    if key not in _GROUPS:
+    # Kept on `sub` itself: a module-level table keyed by id(sub) handed a new parser the groups of an old,
+    # garbage-collected one whose id it reused ("conflicting subparser").
+    groups: dict[str, argparse._SubParsersAction] = sub.__dict__.setdefault("_sme_groups", {})
+    if name not in groups:
         parser = sub.add_parser(name, help=HELP.get(name))
         actions = parser.add_subparsers(dest=f"{name}_command", metavar="ACTION", parser_class=type(parser))
         actions.required = True
-        _GROUPS[key] = actions
-    return _GROUPS[key]
+        groups[name] = actions
+    return groups[name]

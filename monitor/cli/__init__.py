@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor import __version__, config
-from monitor.cli import commands_check, commands_db, commands_demo, commands_entities, commands_import
+from monitor.cli import (
+    commands_check,
+    commands_db,
+    commands_demo,
+    commands_entities,
+    commands_import,
+    commands_notify,
+)
 from monitor.cli.context import Context, UsageError
 from monitor.legal_time import CalendarError
 from monitor.logs import redact, setup_logging
@@ -21,7 +28,7 @@ log = logging.getLogger("monitor")
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 # Modules with `register(subparsers)`; each parser sets `handler=fn(ctx) -> int`.
-COMMAND_MODULES = [commands_db, commands_entities, commands_import, commands_check, commands_demo]
+COMMAND_MODULES = [commands_db, commands_entities, commands_import, commands_check, commands_notify, commands_demo]
 
 
 class _Parser(argparse.ArgumentParser):

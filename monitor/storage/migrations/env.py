@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from monitor.storage.models import Base
+from notifications import models as _notifications_models  # noqa: F401  (registers its tables on Base)
 
 config = context.config
 engine = config.attributes["engine"]

@@ -46,6 +46,7 @@ class SmtpSettings:
     username: str
     password: str = field(repr=False)
     timeout: int
+    cafile: str = ""  # CA bundle for the server's certificate; empty = the system's
 
 
 @dataclass(frozen=True)
@@ -380,6 +381,7 @@ def _build(d: dict[str, Any], source: str) -> Settings:
                 username=smtp["username"],
                 password=smtp["password"],
                 timeout=_positive("mail.smtp.timeout", smtp["timeout"], source),
+                cafile=smtp["cafile"],
             ),
         ),
         recipients=Recipients(

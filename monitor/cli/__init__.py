@@ -16,6 +16,7 @@ from monitor.cli import (
     commands_demo,
     commands_entities,
     commands_import,
+    commands_notify,
     commands_run,
 )
 from monitor.cli.context import Context, UsageError
@@ -28,7 +29,15 @@ log = logging.getLogger("monitor")
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 # Modules with `register(subparsers)`; each parser sets `handler=fn(ctx) -> int`.
-COMMAND_MODULES = [commands_db, commands_entities, commands_import, commands_check, commands_demo, commands_run]
+COMMAND_MODULES = [
+    commands_db,
+    commands_entities,
+    commands_import,
+    commands_check,
+    commands_notify,
+    commands_demo,
+    commands_run,
+]
 
 
 class _Parser(argparse.ArgumentParser):

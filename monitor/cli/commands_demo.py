@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from monitor import demo
 from monitor.cli import commands_check, commands_entities
 from monitor.cli.context import Context, parse_date
-from monitor.config import redact_url
+from monitor.config import Settings, redact_url
+from notifications.demo import write_demo_mail
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="load a realistic demo data set and print what the monitor finds")
     p.add_argument("--as-of", type=parse_date, metavar="DATE", help="date the demo story around DATE")
     p.set_defaults(handler=demo_command, json=False, status=None, district=None, messages=True)
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """The demo writes files and never mails anyone: districts without configured addresses get a placeholder
+    so the newcomer sees the district notices too."""
+    if settings.recipients.districts:
+        return settings
+    placeholders = {d.name: (f"{d.code}@district.example.cn",) for d in settings.districts}
+    return replace(settings, recipients=replace(settings.recipients, districts=placeholders))
 
 
 def demo_command(ctx: Context) -> int:
@@ -30,4 +41,10 @@ def demo_command(ctx: Context) -> int:
         print("演示数据已存在，未重复载入 (demo data already present)\n")
     commands_entities.list_entities(ctx)
     print()
-    return commands_check.check_command(ctx)
+    status = commands_check.check_command(ctx)
+    mail = write_demo_mail(db, demo_settings(ctx.settings), ctx.calendar, as_of, ctx.now)
+    print(
+        f"\n演示邮件已写入 {mail.directory}/（本次 {mail.messages} 封 .eml）；合规日报可用浏览器打开：{mail.digest_html}"
+        f"\n(demo messages written to {mail.directory}/ as .eml files; the digest opens in a browser: {mail.digest_html})"
+    )
+    return status

@@ -6,6 +6,7 @@ from alembic import context
 
 import jobs.models  # noqa: F401  (registers the jobs tables on Base.metadata)
 from monitor.storage.models import Base
+from notifications import models as _notifications_models  # noqa: F401  (registers its tables on Base)
 
 config = context.config
 engine = config.attributes["engine"]

@@ -60,10 +60,7 @@ class LedgerCollector(Collector):
             sweep = ledger.last_success(s, JobName.SWEEP)
             failures = ledger.count_failures(s)
             portal = sync_state.last_success(s)
-            try:
-                outbox = wiring.outbox_counts(s)
-            except NotImplementedError:
-                outbox = {}
+            outbox = wiring.outbox_counts(s)
         last_time = GaugeMetricFamily(
             "sme_monitor_last_sweep_timestamp_seconds", "When the last successful sweep finished (Unix time)"
         )

@@ -82,10 +82,15 @@ def deliver_outbox(ctx: StepContext, now: datetime) -> dict[str, Any]:
 
 
 def send_digest(ctx: StepContext, now: datetime) -> dict[str, Any]:
+    """Today's digest, with the daemon's own news (failed runs, portal sync age), then delivered at once."""
+    as_of = legal_today(now)
     with ctx.db.session() as s:
         ops = ops_report(s, now)
-    wiring.send_digest(ctx.db, ctx.settings, now, ctx.calendar, ops)
-    return {"as_of": legal_today(now).isoformat(), "job_failures": len(ops.job_failures)}
+    enqueued = wiring.send_digest(ctx.db, ctx.settings, ctx.calendar, as_of, now, ops)
+    summary: dict[str, Any] = {"as_of": as_of.isoformat(), "enqueued": enqueued, "job_failures": len(ops.job_failures)}
+    if enqueued and not ctx.stopping.is_set():
+        summary.update(_delivery_counts(wiring.deliver(ctx.db, ctx.settings, now, ctx.clock, ctx.worker, ctx.stopping)))
+    return summary
 
 
 def portal_sync(ctx: StepContext, now: datetime) -> dict[str, Any]:

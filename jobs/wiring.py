@@ -7,6 +7,7 @@ adapted in one place.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -19,6 +20,8 @@ from monitor.config import Settings
 from monitor.legal_time import WorkCalendar
 from monitor.storage.db import Database
 from monitor.sweep import SweepResult
+from notifications import digest, outbox, service
+from notifications.models import MessageStatus
 
 
 def run_sweep(session: Session, settings: Settings, as_of: date, calendar: WorkCalendar) -> SweepResult:
@@ -36,8 +39,8 @@ def apply_sanctions(session: Session, result: SweepResult, now: datetime) -> int
 
 
 def enqueue(db: Database, settings: Settings, result: SweepResult, as_of: date, now: datetime) -> int:
-    """notifications.service.enqueue: the sweep's findings as outbox rows, in a transaction of their own."""
-    raise NotImplementedError("notifications.service.enqueue is not on main yet")
+    """The sweep's findings as outbox rows, in a transaction of their own; how many new messages."""
+    return len(service.enqueue(db, result, settings, as_of, now).messages)
 
 
 def deliver(
@@ -48,15 +51,36 @@ def deliver(
     worker: str,
     stopping: threading.Event,
 ) -> Mapping[str, Any]:
-    """notifications.service.deliver, a batch at a time, each claimed under a lease, until `stopping`."""
-    raise NotImplementedError("notifications.service.deliver is not on main yet")
+    """Send what the outbox holds that is due, a batch at a time, each claimed under a lease.
+
+    Between batches the daemon may be asked to stop: what is left stays pending for the next run (or
+    another daemon), so a stop never waits for a long queue.
+    """
+    totals: Counter[str] = Counter()
+    at = now  # the first batch at the step's instant, later ones at their own
+    while not stopping.is_set():
+        report = service.deliver(db, settings, at, worker, clock=clock, limit=settings.notifications.batch_size)
+        at = clock()
+        for name in ("claimed", "sent", "retrying", "failed", "lost_lease"):
+            totals[name] += getattr(report, name)
+        if report.claimed < settings.notifications.batch_size:
+            break
+    return dict(totals)
 
 
-def send_digest(db: Database, settings: Settings, now: datetime, calendar: WorkCalendar, ops: OpsReport) -> Any:
-    """notifications.digest.send_digest: build and send the administrators' daily digest."""
-    raise NotImplementedError("notifications.digest.send_digest is not on main yet")
+def send_digest(
+    db: Database, settings: Settings, calendar: WorkCalendar, as_of: date, now: datetime, ops: OpsReport
+) -> int:
+    """Enqueue today's digest for every administrator who has not got it (keyed by date: once, whatever
+    runs it); how many were enqueued. Delivery is the caller's next step."""
+    failures = [digest.JobFailure(f.job, f.finished_at, f.error) for f in ops.job_failures]
+    report = digest.send_digest(
+        db, settings, calendar, as_of, now, digest.Ops(job_failures=failures, last_portal_sync=ops.last_portal_sync)
+    )
+    return len(report.enqueued)
 
 
 def outbox_counts(session: Session) -> dict[str, int]:
-    """Outbox messages by state (pending, failed) for /metrics."""
-    raise NotImplementedError("the notifications outbox is not on main yet")
+    """Outbox messages by state (pending, sending, sent, failed) for /metrics."""
+    counts = outbox.counts(session)
+    return {status.value: int(counts.get(status.value, 0)) for status in MessageStatus}

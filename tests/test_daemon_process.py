@@ -71,8 +71,10 @@ def test_catch_up_on_start_then_sigterm_exits_0(tmp_path: Path, sqlite_url: str)
     assert code_ == 0 and seconds < 10
     assert {job: len(r) for job, r in runs.items()} == {job: 1 for job in JobName}
     assert runs[JobName.PORTAL_SYNC][0].summary["applied"] == 1
-    assert health.status_code in (200, 503)
-    assert "sme_monitor_job_failures_total" in metrics.text
+    assert health.status_code == 200, health.text
+    assert 'sme_monitor_job_failures_total{job="sweep"} 0.0' in metrics.text
+    assert "sme_monitor_entities 3.0" in metrics.text
+    assert {r.status for job_runs in runs.values() for r in job_runs} == {ledger.RunStatus.SUCCEEDED}
     log = daemon.log_text()
     assert TOKEN not in log and HEARTBEAT_SECRET not in log
     lines = daemon.log_lines()

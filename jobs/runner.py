@@ -78,16 +78,18 @@ class Runner:
 
     def run_due(self, job: JobName, now: datetime | None = None) -> Result:
         """Run the latest occurrence of `job` at or before `now` if no worker has finished it."""
-        if self.stopping.is_set():
-            return Result(job, None, Outcome.STOPPING)
-        now = now or self.clock()
         if job not in self.steps or job not in self.crons:
-            return Result(job, None, Outcome.NOT_SCHEDULED)
-        scheduled = self.occurrence(job, now)
-        if scheduled is None:
             return Result(job, None, Outcome.NOT_SCHEDULED)
         # One job at a time in this process; across processes the ledger decides.
         with self._lock:
+            if self.stopping.is_set():
+                return Result(job, None, Outcome.STOPPING)
+            # Read the clock once the lock is ours: a reading taken while another job ran would start the
+            # claim's lease in the past, and another daemon could take the occurrence at once.
+            now = now or self.clock()
+            scheduled = self.occurrence(job, now)
+            if scheduled is None:
+                return Result(job, None, Outcome.NOT_SCHEDULED)
             try:
                 with self.db.session() as s:
                     if ledger.is_finished(s, job, scheduled):

@@ -74,7 +74,7 @@ def main() -> None:
     from monitor.storage.db import Database
     from notifications import compose, service
     from notifications.channels import SmtpChannel
-    from notifications.models import Channel, MessageKind, MessageStatus, OutboxMessage
+    from notifications.models import Channel, MessageKind, OutboxMessage, pending
 
     tmp = Path(tempfile.mkdtemp(prefix="outbox-bench-"))
     url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
@@ -116,23 +116,17 @@ def main() -> None:
         key = f"reminder|FILING_DUE_SOON|{code}|2026-03|5d|entity|{entity.emails[0]}"
         c = compose.entity_reminder(settings, key, entity.emails[0], finding, entity, as_of, now)
         rows.append(
-            dict(
+            pending(
                 key=key,
-                kind=MessageKind.REMINDER.value,
-                channel=Channel.EMAIL.value,
+                kind=MessageKind.REMINDER,
+                channel=Channel.EMAIL,
                 audience="entity",
                 recipient=entity.emails[0],
                 subject=c.subject,
                 as_of=as_of,
                 message_id=c.message_id,
                 content=c.content,
-                status=MessageStatus.PENDING.value,
-                attempts=0,
-                last_error="",
-                next_attempt_at=now,
-                lease_owner="",
-                created_at=now,
-                updated_at=now,
+                now=now,
             )
         )
     render_s = time.perf_counter() - t0

@@ -28,7 +28,7 @@ from monitor.storage.db import Database
 from monitor.sweep import SweepResult, run_sweep
 from notifications import controls, outbox, texts
 from notifications.compliance import MonthCompliance, filing_compliance
-from notifications.models import Acknowledgement, Channel, MessageKind, MessageStatus, OutboxMessage, Silence
+from notifications.models import Acknowledgement, Channel, MessageKind, MessageStatus, OutboxMessage, Silence, pending
 from notifications.render import XLSX_TYPE, Attachment, FindingView, build_email, message_id, render_pair, view
 from notifications.routing import routes
 
@@ -408,22 +408,18 @@ def send_digest(
             with db.session() as session:
                 session.add(
                     OutboxMessage(
-                        key=key,
-                        kind=MessageKind.DIGEST.value,
-                        channel=Channel.EMAIL.value,
-                        audience=Audience.ADMIN.value,
-                        recipient=recipient,
-                        subject=digest.subject,
-                        as_of=as_of,
-                        message_id=mid,
-                        content=raw,
-                        status=MessageStatus.PENDING.value,
-                        attempts=0,
-                        last_error="",
-                        next_attempt_at=now,
-                        lease_owner="",
-                        created_at=now,
-                        updated_at=now,
+                        **pending(
+                            key=key,
+                            kind=MessageKind.DIGEST,
+                            channel=Channel.EMAIL,
+                            audience=Audience.ADMIN.value,
+                            recipient=recipient,
+                            subject=digest.subject,
+                            as_of=as_of,
+                            message_id=mid,
+                            content=raw,
+                            now=now,
+                        )
                     )
                 )
             report.enqueued.append(recipient)

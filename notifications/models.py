@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -63,6 +64,41 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+def pending(
+    *,
+    key: str,
+    kind: MessageKind,
+    channel: Channel,
+    audience: str,
+    recipient: str,
+    subject: str,
+    as_of: date,
+    message_id: str,
+    content: bytes,
+    now: datetime,
+) -> dict[str, Any]:
+    """The column values of a new message waiting for its first attempt (for OutboxMessage(**...) or a bulk
+    insert)."""
+    return {
+        "key": key,
+        "kind": kind.value,
+        "channel": channel.value,
+        "audience": audience,
+        "recipient": recipient,
+        "subject": subject,
+        "as_of": as_of,
+        "message_id": message_id,
+        "content": content,
+        "status": MessageStatus.PENDING.value,
+        "attempts": 0,
+        "last_error": "",
+        "next_attempt_at": now,
+        "lease_owner": "",
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 class OutboxItem(Base):

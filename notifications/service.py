@@ -33,7 +33,7 @@ from monitor.storage.db import Database
 from notifications import compose, controls, outbox
 from notifications.channels import Channel as ChannelImpl
 from notifications.channels import DeliveryError, for_settings
-from notifications.models import Channel, MessageKind, MessageStatus, OutboxItem, OutboxMessage
+from notifications.models import Channel, MessageKind, OutboxItem, OutboxMessage, pending
 from notifications.routing import Route, Unroutable, routes
 
 log = logging.getLogger(__name__)
@@ -231,22 +231,18 @@ def _write(session: Session, report: EnqueueReport, sweep: SweepLike, settings: 
     for planned in report.messages:
         composed = _compose(planned, sweep.entities, settings, as_of, now)
         row = OutboxMessage(
-            key=planned.key,
-            kind=planned.kind.value,
-            channel=planned.channel.value,
-            audience=planned.audience.value,
-            recipient=planned.recipient,
-            subject=composed.subject,
-            as_of=as_of,
-            message_id=composed.message_id,
-            content=composed.content,
-            status=MessageStatus.PENDING.value,
-            attempts=0,
-            last_error="",
-            next_attempt_at=now,
-            lease_owner="",
-            created_at=now,
-            updated_at=now,
+            **pending(
+                key=planned.key,
+                kind=planned.kind,
+                channel=planned.channel,
+                audience=planned.audience.value,
+                recipient=planned.recipient,
+                subject=composed.subject,
+                as_of=as_of,
+                message_id=composed.message_id,
+                content=composed.content,
+                now=now,
+            )
         )
         session.add(row)
         session.flush()

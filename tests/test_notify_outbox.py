@@ -15,7 +15,7 @@ from monitor.domain import RuleId
 from monitor.storage.db import Database
 from notifications import controls, outbox, service
 from notifications.channels import FileChannel
-from notifications.models import Channel, MessageKind, MessageStatus, OutboxItem, OutboxMessage
+from notifications.models import Channel, MessageKind, MessageStatus, OutboxItem, OutboxMessage, pending
 from tests import notify_support as ns
 
 CRITICAL_IDS = {f"{RuleId.MISCONDUCT_REVOKED}/{ns.C}/2026-03-10", f"{RuleId.RESTRUCTURING_SUSPENDED}/{ns.B}/2026-03-02"}
@@ -181,22 +181,18 @@ def _fill(db: Database, n: int, now_day: date = ns.AS_OF) -> None:
     with db.session() as s:
         s.add_all(
             OutboxMessage(
-                key=f"test|{i}",
-                kind=MessageKind.REMINDER.value,
-                channel=Channel.EMAIL.value,
-                audience="entity",
-                recipient=f"r{i}@example.cn",
-                subject=f"s{i}",
-                as_of=now_day,
-                message_id=f"<{i}@example.org>",
-                content=b"Subject: x\r\n\r\nbody\r\n",
-                status=MessageStatus.PENDING.value,
-                attempts=0,
-                last_error="",
-                next_attempt_at=now,
-                lease_owner="",
-                created_at=now,
-                updated_at=now,
+                **pending(
+                    key=f"test|{i}",
+                    kind=MessageKind.REMINDER,
+                    channel=Channel.EMAIL,
+                    audience="entity",
+                    recipient=f"r{i}@example.cn",
+                    subject=f"s{i}",
+                    as_of=now_day,
+                    message_id=f"<{i}@example.org>",
+                    content=b"Subject: x\r\n\r\nbody\r\n",
+                    now=now,
+                )
             )
             for i in range(n)
         )

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,12 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiosmtpd.controller import Controller
-
 from monitor import demo
 from monitor.config import RuleSettings
 from monitor.legal_time import WorkCalendar, legal_today
 from monitor.storage.db import Database
+from tests.notify_support import PortZeroController, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = "admin@example.org"
@@ -48,19 +46,6 @@ class Inbox:
         with self.lock:
             self.arrivals.append((time.monotonic(), list(envelope.rcpt_tos)))
         return "250 OK"
-
-
-class _Controller(Controller):
-    def _trigger_server(self) -> None:
-        if self.port == 0 and self.server is not None:
-            self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float:
@@ -84,7 +69,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="sme-bench-"))
     db_url = args.database_url or f"sqlite:///{work / 'monitor.db'}"
     inbox = Inbox()
-    smtp = _Controller(inbox, hostname="127.0.0.1", port=0)
+    smtp = PortZeroController(inbox, hostname="127.0.0.1", port=0)
     smtp.start()
     http_port = free_port()
     config = work / "monitor.toml"

@@ -187,7 +187,7 @@ class Recorder:
         return "250 Message accepted for delivery"
 
 
-class _Controller(Controller):
+class PortZeroController(Controller):
     """aiosmtpd's controller on port 0: learn the port the OS chose before the start-up probe uses it."""
 
     def _trigger_server(self) -> None:
@@ -232,7 +232,7 @@ class SmtpServer:
             kwargs.update(
                 authenticator=_authenticator, auth_require_tls=starttls is not None or implicit_tls is not None
             )
-        self.controller = _Controller(
+        self.controller = PortZeroController(
             self.recorder,
             hostname="127.0.0.1",
             port=port,

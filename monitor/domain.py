@@ -113,6 +113,24 @@ class RuleId(enum.StrEnum):
     PUBLICITY_ENDED = "PUBLICITY_ENDED"
 
 
+class StageName(enum.StrEnum):
+    """The named stages of findings (SPEC section 4). Reminder stages before a deadline are `<n>d` (30d, 7d) and
+    a filing streak is `streak-<n>`; those are built from the configured offsets and the streak."""
+
+    START = "start"
+    OVERDUE = "overdue"
+    DUE = "due"
+    SUSPENDED = "suspended"
+    REPORTED = "reported"
+    YEAR = "year"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    APPLIED = "applied"
+    ACTIVE = "active"
+    ENDED = "ended"
+    FEB1 = "feb1"
+
+
 # Which event kinds need which optional fields (SPEC section 6, events file).
 RESULT_KINDS = frozenset({EventKind.EVALUATED, EventKind.RESTRUCTURING_REVIEWED})
 

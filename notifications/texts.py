@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from monitor.domain import RuleId, Severity, Status
+from monitor.domain import RuleId, Severity, StageName, Status
 
 ZH, EN = "zh_CN", "en"
 MEASURES_ZH = "《成都市中小企业公共服务平台和小企业创业基地认定管理办法》"
@@ -78,34 +78,34 @@ def status_label(status: Status, locale: str) -> str:
     return _STATUS[_loc(locale)][status]
 
 
-_STAGE_WORDS = {
+_STAGE_WORDS: dict[str, dict[str, str]] = {
     ZH: {
-        "overdue": "已逾期",
-        "start": "整改期开始",
-        "due": "应予处理",
-        "ended": "公示期满",
-        "year": "届满当年",
-        "expired": "已届满",
-        "suspended": "已暂停",
-        "reported": "已报告",
-        "feb1": "2月1日提醒",
-        "revoked": "已撤销",
-        "applied": "已申报",
-        "active": "有效期内",
+        StageName.OVERDUE: "已逾期",
+        StageName.START: "整改期开始",
+        StageName.DUE: "应予处理",
+        StageName.ENDED: "公示期满",
+        StageName.YEAR: "届满当年",
+        StageName.EXPIRED: "已届满",
+        StageName.SUSPENDED: "已暂停",
+        StageName.REPORTED: "已报告",
+        StageName.FEB1: "2月1日提醒",
+        StageName.REVOKED: "已撤销",
+        StageName.APPLIED: "已申报",
+        StageName.ACTIVE: "有效期内",
     },
     EN: {
-        "overdue": "overdue",
-        "start": "rectification started",
-        "due": "decision due",
-        "ended": "publicity over",
-        "year": "expiry year",
-        "expired": "expired",
-        "suspended": "suspended",
-        "reported": "reported",
-        "feb1": "February 1 reminder",
-        "revoked": "revoked",
-        "applied": "applied",
-        "active": "in force",
+        StageName.OVERDUE: "overdue",
+        StageName.START: "rectification started",
+        StageName.DUE: "decision due",
+        StageName.ENDED: "publicity over",
+        StageName.YEAR: "expiry year",
+        StageName.EXPIRED: "expired",
+        StageName.SUSPENDED: "suspended",
+        StageName.REPORTED: "reported",
+        StageName.FEB1: "February 1 reminder",
+        StageName.REVOKED: "revoked",
+        StageName.APPLIED: "applied",
+        StageName.ACTIVE: "in force",
     },
 }
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from monitor import legal_time as lt
-from monitor.domain import RuleId
+from monitor.domain import RuleId, StageName
 from monitor.rules.base import RuleInput, Stage, make
 from monitor.rules.finding import Finding
 
@@ -28,7 +28,7 @@ def evaluate(ri: RuleInput) -> Iterator[Finding]:
             RuleId.PUBLICITY_ENDED,
             ri,
             ri.as_of,
-            Stage("ended", start),
+            Stage(StageName.ENDED, start),
             latest.date.isoformat(),
             None,
             publicized_on=latest.date,

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from monitor import legal_time as lt
-from monitor.domain import RuleId, Status
+from monitor.domain import RuleId, StageName, Status
 from monitor.rules.base import RuleInput, Stage, make, stage_before
 from monitor.rules.finding import Finding
 
@@ -35,11 +35,11 @@ def evaluate(ri: RuleInput) -> Iterator[Finding]:
     applied = _applied_for_renewal(ri, last.year)
     jan1 = date(last.year, 1, 1)
     if not applied and jan1 <= as_of <= date(last.year, 12, 31):
-        yield make(RuleId.RENEWAL_YEAR, ri, as_of, Stage("year", jan1), subject, last, **params)
+        yield make(RuleId.RENEWAL_YEAR, ri, as_of, Stage(StageName.YEAR, jan1), subject, last, **params)
     if status is Status.EXPIRED:
         first_day = lt.days_after(last, 1)
         if as_of <= lt.days_after(last, ri.settings.cert_expired_days):
-            yield make(RuleId.CERT_EXPIRED, ri, as_of, Stage("expired", first_day), subject, last, **params)
+            yield make(RuleId.CERT_EXPIRED, ri, as_of, Stage(StageName.EXPIRED, first_day), subject, last, **params)
         return
     if not applied:
         stage = stage_before(as_of, last, ri.settings.cert_expiring_days)

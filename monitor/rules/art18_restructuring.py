@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from monitor.domain import RuleId
+from monitor.domain import RuleId, StageName
 from monitor.rules.base import RuleInput, Stage, make, overdue, stage_before
 from monitor.rules.finding import Finding
 
@@ -21,9 +21,9 @@ def evaluate(ri: RuleInput) -> Iterator[Finding]:
     for r in ri.state.restructurings:
         subject = r.on.isoformat()
         params: dict[str, Any] = {"changed_on": r.on, "change": r.change, "report_due": r.report_deadline}
-        yield make(RuleId.RESTRUCTURING_SUSPENDED, ri, as_of, Stage("suspended", r.on), subject, None, **params)
+        yield make(RuleId.RESTRUCTURING_SUSPENDED, ri, as_of, Stage(StageName.SUSPENDED, r.on), subject, None, **params)
         if r.reported_on is not None:
-            stage = Stage("reported", r.reported_on)
+            stage = Stage(StageName.REPORTED, r.reported_on)
             yield make(
                 RuleId.RESTRUCTURING_REVIEW_PENDING,
                 ri,

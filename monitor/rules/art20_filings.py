@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from monitor import legal_time as lt
-from monitor.domain import RuleId
+from monitor.domain import RuleId, StageName
 from monitor.rules.base import RuleInput, Stage, make, stage_before
 from monitor.rules.catalog import filing_missed_meta
 from monitor.rules.finding import Finding
@@ -52,7 +52,9 @@ def evaluate(ri: RuleInput) -> Iterator[Finding]:
         # Due from the day after the deadline of the month that made the streak reach the limit.
         nth = lt.add_months(pos.streak_start, s.filing_revocation_streak - 1)
         due = lt.filing_deadline(nth, s.filing_due_day, ri.cal)
-        yield make(RuleId.FILING_REVOCATION_DUE, ri, as_of, Stage("due", lt.days_after(due, 1)), subject, due, **common)
+        yield make(
+            RuleId.FILING_REVOCATION_DUE, ri, as_of, Stage(StageName.DUE, lt.days_after(due, 1)), subject, due, **common
+        )
         return
     due = lt.filing_deadline(pos.last_closed, s.filing_due_day, ri.cal)
     yield make(

@@ -10,7 +10,7 @@ from datetime import date
 
 from monitor import legal_time as lt
 from monitor.config import RuleSettings
-from monitor.domain import RuleId
+from monitor.domain import RuleId, StageName
 from monitor.rules.base import Stage, make, overdue, stage_before
 from monitor.rules.finding import Finding
 
@@ -49,7 +49,7 @@ def evaluate_district(
     stage = stage_before(as_of, deadline, settings.district_report_days)
     feb1 = date(year + 1, 2, 1)
     if stage is None and as_of >= feb1:
-        stage = Stage("feb1", feb1)
+        stage = Stage(StageName.FEB1, feb1)
     if stage:
         yield _finding(RuleId.DISTRICT_REPORT_DUE, district, year, stage, as_of, cal)
 

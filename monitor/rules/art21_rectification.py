@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from monitor.domain import RuleId
+from monitor.domain import RuleId, StageName
 from monitor.rules.base import RuleInput, Stage, make, overdue, stage_before
 from monitor.rules.finding import Finding
 
@@ -25,5 +25,5 @@ def evaluate(ri: RuleInput) -> Iterator[Finding]:
         if late:
             yield make(RuleId.RECTIFICATION_OVERDUE, ri, as_of, late, subject, r.deadline, **params)
             continue
-        stage = stage_before(as_of, r.deadline, ri.settings.rectification_days) or Stage("start", r.on)
+        stage = stage_before(as_of, r.deadline, ri.settings.rectification_days) or Stage(StageName.START, r.on)
         yield make(RuleId.RECTIFICATION_DUE, ri, as_of, stage, subject, r.deadline, **params)

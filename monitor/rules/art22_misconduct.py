@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from monitor.domain import RuleId
+from monitor.domain import RuleId, StageName
 from monitor.rules.base import RuleInput, Stage, make
 from monitor.rules.finding import Finding
 
@@ -20,7 +20,7 @@ def evaluate(ri: RuleInput) -> Iterator[Finding]:
             RuleId.MISCONDUCT_REVOKED,
             ri,
             as_of,
-            Stage("revoked", rev.on),
+            Stage(StageName.REVOKED, rev.on),
             rev.on.isoformat(),
             rev.ban_until,
             revoked_on=rev.on,
@@ -35,7 +35,7 @@ def evaluate(ri: RuleInput) -> Iterator[Finding]:
                 RuleId.APPLICATION_DURING_BAN,
                 ri,
                 as_of,
-                Stage("applied", app.date),
+                Stage(StageName.APPLIED, app.date),
                 app.date.isoformat(),
                 state.ban_until,
                 applied_on=app.date,

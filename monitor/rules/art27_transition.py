@@ -11,7 +11,7 @@ from datetime import date
 
 from monitor import legal_time as lt
 from monitor.config import RuleSettings
-from monitor.domain import RuleId, Scheme
+from monitor.domain import RuleId, Scheme, StageName
 from monitor.rules.base import RuleInput, Stage, make, stage_before
 from monitor.rules.finding import Finding
 
@@ -27,7 +27,7 @@ def evaluate(ri: RuleInput) -> Iterator[Finding]:
         RuleId.LEGACY_REAPPLY_REQUIRED,
         ri,
         ri.as_of,
-        Stage("active", since),
+        Stage(StageName.ACTIVE, since),
         title.granted_on.isoformat(),
         None,
         granted=title.granted_on,
@@ -42,6 +42,6 @@ def evaluate_regulation(as_of: date, settings: RuleSettings) -> Iterator[Finding
     last = lt.validity_last_day(issued, settings.regulation_validity_years)
     stage = stage_before(as_of, last, (settings.regulation_expiring_days,))
     if stage is None and as_of > last:
-        stage = Stage("expired", lt.days_after(last, 1))
+        stage = Stage(StageName.EXPIRED, lt.days_after(last, 1))
     if stage:
         yield make(RuleId.REGULATION_EXPIRING, None, as_of, stage, issued.isoformat(), last, issued=issued, last=last)

@@ -8,7 +8,7 @@ from typing import Any
 
 from monitor import legal_time as lt
 from monitor.config import RuleSettings
-from monitor.domain import History, RuleId
+from monitor.domain import History, RuleId, StageName
 from monitor.rules.catalog import CATALOG, RuleMeta
 from monitor.rules.finding import Finding
 from monitor.status import EntityState
@@ -42,7 +42,7 @@ def stage_before(as_of: date, due: date, offsets: tuple[int, ...]) -> Stage | No
 def overdue(as_of: date, due: date) -> Stage | None:
     """From the day after the deadline: the deadline day itself counts in full (Art. 203)."""
     start = lt.days_after(due, 1)
-    return Stage("overdue", start) if as_of >= start else None
+    return Stage(StageName.OVERDUE, start) if as_of >= start else None
 
 
 def make(
@@ -71,7 +71,7 @@ def make(
         article=m.article,
         severity=m.severity,
         audiences=m.audiences,
-        stage=stage.name,
+        stage=str(stage.name),  # a plain str: stages are stored and compared as text
         subject=subject,
         entity=entity.credit_code if entity else None,
         entity_name=entity.name if entity else None,

@@ -18,6 +18,7 @@ from monitor.cli import (
     commands_import,
     commands_notify,
     commands_run,
+    commands_serve,
 )
 from monitor.cli.context import Context, UsageError
 from monitor.legal_time import CalendarError
@@ -37,6 +38,7 @@ COMMAND_MODULES = [
     commands_notify,
     commands_demo,
     commands_run,
+    commands_serve,
 ]
 
 

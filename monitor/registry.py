@@ -1,0 +1,200 @@
+"""The public registry (SPEC 8, Art. 16): what anyone may read about the entities that hold or have held a title.
+
+Reads the kept answer (`kept_answers`, SPEC 10) joined with the roster. The caller makes the kept answer fresh
+for today first (`refresh`), so a status is right at any hour, also when no sweep has run today. Only the eight
+public fields leave this module (`RegistryItem`): never contact e-mails, notes, event details, the reasons or
+articles behind a status, who recorded anything, nor an entity that was never certified.
+
+Search (`q`): part of the name or of the credit code, case ignored in codes. A fragment of three characters or
+more is answered from the substring index of migration 0005 (SQLite FTS5 trigram, PostgreSQL pg_trgm GIN). A
+trigram index cannot serve one or two characters; those are answered by a scan of the names and codes
+(`LIKE '%x%'`). At 100,000 entities that scan costs a few tens of milliseconds (benchmarks/registry.py prints
+it), less than counting the tens of thousands of rows such a fragment matches in Chinese names: it is
+accepted rather than keeping a second (unigram/bigram) index in step with every roster write.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from monitor.domain import Kind, Status
+from monitor.storage.models import EntityRow
+
+PUBLIC_STATUSES = (Status.ACTIVE, Status.SUSPENDED, Status.REVOKED, Status.EXPIRED)
+FIELDS = ("credit_code", "name", "kind", "district", "cert_no", "certified_on", "expires_on", "status")
+MAX_Q = 100
+TRIGRAM = 3
+
+entities = EntityRow.__table__
+# The kept answer's columns the registry reads (the table is monitor.kept's; SPEC 10).
+kept_answers = sa.table(
+    "kept_answers",
+    sa.column("credit_code", sa.String),
+    sa.column("status", sa.String),
+    sa.column("certified_on", sa.Date),
+    sa.column("expires_on", sa.Date),
+)
+registry_search = sa.table("registry_search", sa.column("rowid", sa.Integer))
+
+_CODE_CHARS = re.compile(r"^[0-9A-Za-z]+$")
+
+
+@dataclass(frozen=True)
+class RegistryItem:
+    credit_code: str
+    name: str
+    kind: Kind
+    district: str
+    cert_no: str
+    certified_on: date | None
+    expires_on: date | None
+    status: Status
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "credit_code": self.credit_code,
+            "name": self.name,
+            "kind": self.kind.value,
+            "district": self.district,
+            "cert_no": self.cert_no,
+            "certified_on": self.certified_on.isoformat() if self.certified_on else None,
+            "expires_on": self.expires_on.isoformat() if self.expires_on else None,
+            "status": self.status.value,
+        }
+
+
+@dataclass(frozen=True)
+class Filters:
+    q: str = ""
+    district: str | None = None
+    kind: Kind | None = None
+    status: Status | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[RegistryItem]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "items": [item.as_json() for item in self.items],
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+        }
+
+
+_COLUMNS = (
+    entities.c.credit_code,
+    entities.c.name,
+    entities.c.kind,
+    entities.c.district,
+    entities.c.cert_no,
+    kept_answers.c.certified_on,
+    kept_answers.c.expires_on,
+    kept_answers.c.status,
+)
+_JOIN = entities.join(kept_answers, kept_answers.c.credit_code == entities.c.credit_code)
+
+
+def _item(row: Any) -> RegistryItem:
+    return RegistryItem(
+        credit_code=row.credit_code,
+        name=row.name,
+        kind=Kind(row.kind),
+        district=row.district,
+        cert_no=row.cert_no or "",
+        certified_on=row.certified_on,
+        expires_on=row.expires_on,
+        status=Status(row.status),
+    )
+
+
+def _like_pattern(fragment: str) -> str:
+    escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _fts_phrase(fragment: str) -> str:
+    return '"' + fragment.replace('"', '""') + '"'
+
+
+def text_condition(dialect: str, q: str) -> sa.ColumnElement[bool]:
+    """Rows whose name or credit code contains `q` (case ignored for Latin letters, so in codes)."""
+    code = q.upper() if _CODE_CHARS.match(q) else None
+    if dialect == "sqlite":
+        if len(q) >= TRIGRAM:
+            # FTS5 trigram (case-insensitive) matches the phrase inside either column.
+            match = sa.text("registry_search MATCH :phrase").bindparams(phrase=_fts_phrase(q))
+            return entities.c.id.in_(sa.select(registry_search.c.rowid).where(match))
+        name = entities.c.name.like(_like_pattern(q), escape="\\")  # SQLite's LIKE ignores ASCII case
+        if code is None:
+            return name
+        return sa.or_(name, entities.c.credit_code.like(_like_pattern(code), escape="\\"))
+    # PostgreSQL: ILIKE with the default backslash escape, which the pg_trgm GIN indexes serve (>= 3 chars).
+    name = entities.c.name.ilike(_like_pattern(q))
+    if code is None:
+        return name
+    return sa.or_(name, entities.c.credit_code.ilike(_like_pattern(code)))
+
+
+def _where(session: Session, filters: Filters) -> list[sa.ColumnElement[bool]]:
+    where: list[sa.ColumnElement[bool]] = [kept_answers.c.status.in_([s.value for s in PUBLIC_STATUSES])]
+    if filters.q:
+        where.append(text_condition(session.get_bind().dialect.name, filters.q))
+    if filters.district:
+        where.append(entities.c.district == filters.district)
+    if filters.kind:
+        where.append(entities.c.kind == filters.kind.value)
+    if filters.status:
+        where.append(kept_answers.c.status == filters.status.value)
+    return where
+
+
+def search(session: Session, filters: Filters, page: int, per_page: int) -> Page:
+    """One page of the registry, ordered by credit code, and the number of entities that match."""
+    where = _where(session, filters)
+    total = session.execute(sa.select(sa.func.count()).select_from(_JOIN).where(*where)).scalar_one()
+    rows = session.execute(
+        sa.select(*_COLUMNS)
+        .select_from(_JOIN)
+        .where(*where)
+        .order_by(entities.c.credit_code)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page([_item(r) for r in rows], int(total), page, per_page)
+
+
+def get(session: Session, credit_code: str) -> RegistryItem | None:
+    """One entity of the registry; None for an unknown code or one that never held a title."""
+    row = session.execute(
+        sa.select(*_COLUMNS)
+        .select_from(_JOIN)
+        .where(
+            entities.c.credit_code == credit_code.upper(),
+            kept_answers.c.status.in_([s.value for s in PUBLIC_STATUSES]),
+        )
+    ).first()
+    return _item(row) if row is not None else None
+
+
+def refresh(db: Any, today: date, calendar: Any, settings: Any) -> None:
+    """Bring the kept answer up to date for `today` (a cache write, no data change): what every registry
+    request does first, so a status is right at any hour although no sweep ran since midnight."""
+    from monitor import kept  # type: ignore[attr-defined]  # lands with the kept answer (migration 0004)
+
+    kept.ensure_fresh(db, today, calendar, settings.rules)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import sys
 from dataclasses import replace
 
 from monitor.cli.context import Context
@@ -56,10 +58,19 @@ def serve(ctx: Context) -> int:
     db = ctx.checked_db()
     # The server reads the clock once per request, at its start (web.middleware); nothing below reads it again.
     app = create_app(settings, db, clock=system_clock, calendar=ctx.calendar)
-    print(f"认定名单查询 (public registry): {web.public_url}/registry", flush=True)
+    # Our own one-line request log (web.access) replaces uvicorn's; uvicorn logs through our root handler.
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=web.host, port=web.port, log_config=None, access_log=False, server_header=False)
+    )
+    print(f"认定名单查询 (public registry): http://{web.host}:{web.port}/registry", flush=True)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again under the handler it found:
+    # a no-op one here, so that a stop asked for by systemd is exit status 0, as for the daemon.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
     try:
-        # Our own one-line request log (web.access) replaces uvicorn's; uvicorn keeps the root handler.
-        uvicorn.run(app, host=web.host, port=web.port, log_config=None, access_log=False, server_header=False)
+        server.run()
+    except SystemExit:  # uvicorn exits when it cannot listen (it has logged why)
+        print(f"sme-monitor: 无法在 {web.host}:{web.port} 上监听 (cannot listen there)", file=sys.stderr)
+        return 1
     finally:
         db.dispose()
     return 0

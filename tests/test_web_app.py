@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -64,6 +65,10 @@ def test_healthz_needs_no_database(server: LiveServer) -> None:
 def test_one_log_line_per_request(server: LiveServer, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="web.access"):
         server.get("/registry?q=x")
+        deadline = time.monotonic() + 5  # the line is written once the answer has gone out
+        while not [r for r in caplog.records if r.name == "web.access"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)
     lines = [r.getMessage() for r in caplog.records if r.name == "web.access"]
     assert len(lines) == 1 and lines[0].startswith("GET /registry?q=x 200 ")
 
@@ -71,3 +76,20 @@ def test_one_log_line_per_request(server: LiveServer, caplog: pytest.LogCaptureF
 def test_sqlite_is_served_in_wal_mode(server: LiveServer) -> None:
     with server.db.engine.connect() as conn:
         assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_web_settings_defaults_and_checks() -> None:
+    from monitor import config
+
+    web = config.load(environ={}).web
+    assert (web.host, web.port, web.session_hours, web.public_url) == ("127.0.0.1", 8080, 8, "http://127.0.0.1:8080")
+    web = config.load(environ={"SME_MONITOR_WEB__BASE_URL": "https://mingdan.example.cn/"}).web
+    assert web.public_url == "https://mingdan.example.cn"
+    for key, value, named in (
+        ("SME_MONITOR_WEB__PORT", "0", "web.port"),
+        ("SME_MONITOR_WEB__BASE_URL", "mingdan.example.cn", "web.base_url"),
+        ("SME_MONITOR_WEB__SESSION_HOURS", "0", "web.session_hours"),
+    ):
+        with pytest.raises(config.ConfigError, match=named):
+            config.load(environ={key: value})
+    assert "secret" not in repr(config.load(environ={"SME_MONITOR_WEB__SECRET_KEY": "secret-zzz"}).web)

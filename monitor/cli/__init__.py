@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor import __version__, config
+from monitor import __version__, audit, config
 from monitor.cli import (
     commands_check,
     commands_db,
@@ -19,6 +19,7 @@ from monitor.cli import (
     commands_notify,
     commands_run,
     commands_serve,
+    commands_users,
 )
 from monitor.cli.context import Context, UsageError
 from monitor.legal_time import CalendarError
@@ -39,6 +40,7 @@ COMMAND_MODULES = [
     commands_demo,
     commands_run,
     commands_serve,
+    commands_users,
 ]
 
 
@@ -71,6 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     setup_logging(args.log_format, logging.DEBUG if args.verbose else logging.INFO)
     ctx = Context(args)
+    # Every write of this command is audited as `cli:<system user>` on this host (monitor/audit.py); the
+    # command line itself is what was asked (passwords never appear in it: they come on standard input).
+    audit.set_process_actor(
+        audit.cli_actor("sme-monitor " + " ".join(argv if argv is not None else sys.argv[1:]), ctx.now)
+    )
     try:
         return int(args.handler(ctx))
     except (UsageError, config.ConfigError, CalendarError) as exc:

@@ -7,6 +7,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from monitor import audit
 from monitor.cli.context import Context, UsageError
 from monitor.cli.groups import group
 
@@ -30,6 +31,7 @@ def run_daemon(ctx: Context) -> int:
     from jobs.lock import AlreadyRunning
 
     db = ctx.checked_db()
+    audit.set_process_actor(audit.daemon_actor("daemon: " + " ".join(sys.argv[1:])))
     # The daemon is the one long-lived command: it reads the clock for each job, through this function only.
     daemon = Daemon(ctx.settings, db, ctx.calendar, clock=lambda: datetime.now(UTC))
     try:

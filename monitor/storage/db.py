@@ -99,3 +99,8 @@ class Database:
                 f"数据库结构版本 {current} 落后于程序版本 {head}，请先运行 `sme-monitor db upgrade` "
                 f"(the database is at revision {current}, the code needs {head}: run `sme-monitor db upgrade`)"
             )
+
+
+# The audit trail's listeners on every Session (monitor/audit.py): imported here so that whoever opens the
+# database records its writes.
+import monitor.audit  # noqa: E402, F401

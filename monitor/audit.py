@@ -1,0 +1,165 @@
+"""The audit trail (SPEC 8): every write, from the console, the command line or the daemon, leaves one row in
+`audit_log` saying who, when, from where, the request or run it belonged to, and what it changed.
+
+One place records it, whatever code does the writing: listeners on every SQLAlchemy `Session` note the tables
+a transaction inserts into, updates or deletes from (ORM flushes and Core statements alike), and the commit
+adds one audit row in the same transaction. A rolled-back transaction (a refused import, a dry run) leaves
+none. Who is acting comes from `Actor`, set once per process or request: `cli:<system user>` by the command
+line, `daemon:<host>` by the daemon, the user's name by the console (with the client's address and the
+request's ID). Writes to caches (the kept answer) and to the job ledger are not audited: they change no data.
+Nothing updates or deletes the audit rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import socket
+import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, event, insert
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+
+from monitor.storage.console_models import AuditRow
+
+AUDIT = cast(Table, AuditRow.__table__)
+# Tables whose writes are no change of data: caches, the audit trail itself, the job ledger, staging tables.
+NOT_AUDITED = frozenset({"audit_log", "kept_answers", "kept_findings", "registry_search", "job_runs"})
+_STAGING_PREFIXES = ("import_", "tmp_", "_")
+_KEY = "audit_changes"
+_OPS = {"insert": "+", "update": "~", "delete": "-"}
+MAX_ACTION = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    who: str  # a user name, cli:<system user>, daemon:<host>
+    origin: str  # the client's address, or the host
+    request_id: str
+    action: str = ""  # what was asked: the command line, the request's method and path
+    at: datetime | None = None  # the command's or request's one clock reading; else the commit's time
+
+
+_ACTOR: ContextVar[Actor | None] = ContextVar("audit_actor", default=None)
+# The process's actor (the command line, the daemon), for threads that do not carry the context (the
+# scheduler's workers); a web request's actor is the context variable.
+_PROCESS: Actor | None = None
+
+
+def _system_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment (some containers)
+        return "unknown"
+
+
+def cli_actor(action: str, at: datetime) -> Actor:
+    return Actor(f"cli:{_system_user()}", socket.gethostname(), uuid.uuid4().hex, action[:MAX_ACTION], at)
+
+
+def daemon_actor(action: str = "daemon") -> Actor:
+    host = socket.gethostname()
+    return Actor(f"daemon:{host}", host, uuid.uuid4().hex, action)
+
+
+def current() -> Actor:
+    """Who is acting now; a process that never said so is `process:<system user>` on this host."""
+    actor = _ACTOR.get() or _PROCESS
+    if actor is None:
+        return Actor(f"process:{_system_user()}", socket.gethostname(), "")
+    return actor
+
+
+def set_process_actor(actor: Actor) -> None:
+    global _PROCESS
+    _PROCESS = actor
+
+
+@contextlib.contextmanager
+def acting(actor: Actor) -> Iterator[Actor]:
+    token = _ACTOR.set(actor)
+    try:
+        yield actor
+    finally:
+        _ACTOR.reset(token)
+
+
+@contextlib.contextmanager
+def doing(action: str) -> Iterator[None]:
+    """Name what the writes inside the block are for (e.g. `ack FILING_MISSED/... note=...`)."""
+    token = _ACTOR.set(replace(current(), action=action[:MAX_ACTION]))
+    try:
+        yield
+    finally:
+        _ACTOR.reset(token)
+
+
+def _audited(table: str) -> bool:
+    return table not in NOT_AUDITED and not table.startswith(_STAGING_PREFIXES)
+
+
+def _note(session: Session, table: str | None, op: str) -> None:
+    if table and _audited(table):
+        session.info.setdefault(_KEY, {}).setdefault(table, set()).add(op)
+
+
+def _table_of(obj: Any) -> str | None:
+    table = getattr(type(obj), "__tablename__", None)
+    return table if isinstance(table, str) else None
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_execute(state: ORMExecuteState) -> None:
+    for flag, op in ((state.is_insert, "insert"), (state.is_update, "update"), (state.is_delete, "delete")):
+        if flag:
+            table = getattr(state.statement, "table", None)
+            _note(state.session, getattr(table, "name", None), op)
+
+
+def _note_pending(session: Session) -> None:
+    for obj in session.new:
+        _note(session, _table_of(obj), "insert")
+    for obj in session.dirty:
+        if session.is_modified(obj):
+            _note(session, _table_of(obj), "update")
+    for obj in session.deleted:
+        _note(session, _table_of(obj), "delete")
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
+    _note_pending(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    _note_pending(session)
+    changes: dict[str, set[str]] = session.info.pop(_KEY, {})
+    if not changes:
+        return
+    actor = current()
+    what = "; ".join(
+        f"{table} {''.join(_OPS[op] for op in ('insert', 'update', 'delete') if op in ops)}"
+        for table, ops in sorted(changes.items())
+    )
+    session.execute(
+        insert(AUDIT).values(
+            # The command's or request's clock reading; the daemon's writes are stamped as they commit.
+            at=actor.at or datetime.now(UTC),
+            actor=actor.who[:120],
+            origin=actor.origin[:120],
+            request_id=actor.request_id[:64],
+            action=actor.action or "-",
+            changes=what,
+        )
+    )
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_KEY, None)

@@ -172,17 +172,19 @@ def record(
     return out
 
 
-def retry(session: Session, ids: Sequence[int], now: datetime) -> list[int]:
-    """Put failed messages (all of them when `ids` is empty) back in the queue; returns the ids requeued."""
+def retry(session: Session, ids: Sequence[int], now: datetime, *, waiting_too: bool = False) -> list[int]:
+    """Put failed messages (all of them when `ids` is empty) back in the queue; returns the ids requeued.
+    `waiting_too` (the console's retry): also pending messages waiting out a backoff, due now."""
     m = OutboxMessage
-    query = select(m.id).where(m.status == MessageStatus.FAILED.value)
+    retryable = [MessageStatus.FAILED.value] + ([MessageStatus.PENDING.value] if waiting_too else [])
+    query = select(m.id).where(m.status.in_(retryable))
     if ids:
         query = query.where(m.id.in_(list(ids)))
     wanted = list(session.execute(query.order_by(m.id)).scalars())
     if wanted:
         session.execute(
             update(m)
-            .where(m.id.in_(wanted), m.status == MessageStatus.FAILED.value)
+            .where(m.id.in_(wanted), m.status.in_(retryable))
             .values(status=MessageStatus.PENDING.value, attempts=0, next_attempt_at=now, updated_at=now)
             .execution_options(synchronize_session=False)
         )

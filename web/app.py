@@ -21,16 +21,36 @@ from starlette.staticfiles import StaticFiles
 from monitor.config import Settings
 from monitor.legal_time import WorkCalendar
 from monitor.storage.db import Database
-from web import errors
+from web import console, errors
 from web.middleware import RequestClockAndLog, SecurityHeaders
-from web.routes import api, pages, registry
+from web.routes import (
+    api,
+    console_admin,
+    console_controls,
+    console_entities,
+    console_home,
+    console_imports,
+    login,
+    pages,
+    registry,
+)
 
 STATIC = Path(__file__).resolve().parent / "static"
 
 Clock = Callable[[], datetime]
 
 # Each module has `routes() -> list[BaseRoute]`; the console adds its modules here.
-ROUTE_MODULES = [pages, registry, api]
+ROUTE_MODULES = [
+    pages,
+    registry,
+    api,
+    login,
+    console_home,
+    console_entities,
+    console_controls,
+    console_imports,
+    console_admin,
+]
 
 
 @dataclass(frozen=True)
@@ -72,7 +92,7 @@ def create_app(
             Middleware(RequestClockAndLog, clock=clock),
             Middleware(SecurityHeaders),
         ],
-        exception_handlers=errors.handlers(),
+        exception_handlers={**errors.handlers(), **console.handlers()},
     )
     app.state.monitor = state
     return app

@@ -51,3 +51,24 @@ def registry_filters(request: Request, districts: tuple[str, ...]) -> registry.F
         kind=Kind(kind_raw) if kind_raw else None,
         status=Status(status_raw) if status_raw else None,
     )
+
+
+def registry_filters_any(request: Request, districts: tuple[str, ...]) -> registry.Filters:
+    """The console's entity filters: the registry's, with every status (`uncertified` too)."""
+    status_raw = optional(request, "status")
+    statuses = [s.value for s in Status]
+    if status_raw is not None and status_raw not in statuses:
+        raise BadParameter("status", f"应为 {' | '.join(statuses)}", f"must be {' | '.join(statuses)}", status_raw)
+    if status_raw is not None and Status(status_raw) not in registry.PUBLIC_STATUSES:
+        base = _registry_filters_without_status(request, districts)
+        return registry.Filters(q=base.q, district=base.district, kind=base.kind, status=Status(status_raw))
+    return registry_filters(request, districts)
+
+
+def _registry_filters_without_status(request: Request, districts: tuple[str, ...]) -> registry.Filters:
+    from starlette.datastructures import QueryParams
+
+    query = QueryParams([(k, v) for k, v in request.query_params.multi_items() if k != "status"])
+    scope = dict(request.scope)
+    scope["query_string"] = str(query).encode()
+    return registry_filters(Request(scope), districts)

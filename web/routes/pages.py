@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
-
-
-async def home(request: Request) -> Response:
-    # The console replaces this with its dashboard; until then the registry is the front page.
-    query = request.url.query
-    return RedirectResponse(f"/registry?{query}" if query else "/registry", status_code=302)
 
 
 async def healthz(request: Request) -> Response:
@@ -19,4 +13,5 @@ async def healthz(request: Request) -> Response:
 
 
 def routes() -> list[BaseRoute]:
-    return [Route("/", home, name="home"), Route("/healthz", healthz, name="healthz")]
+    # `/` is the console's dashboard (web/routes/console_home.py).
+    return [Route("/healthz", healthz, name="healthz")]

@@ -114,11 +114,19 @@ def _table_of(obj: Any) -> str | None:
 
 
 @event.listens_for(Session, "do_orm_execute")
-def _on_execute(state: ORMExecuteState) -> None:
-    for flag, op in ((state.is_insert, "insert"), (state.is_update, "update"), (state.is_delete, "delete")):
-        if flag:
-            table = getattr(state.statement, "table", None)
-            _note(state.session, getattr(table, "name", None), op)
+def _on_execute(state: ORMExecuteState) -> Any:
+    """A Core INSERT/UPDATE/DELETE run through a session: noted when it changed a row (an UPDATE that
+    matched nothing is no write; a driver that cannot count, -1, counts as one)."""
+    op = "insert" if state.is_insert else "update" if state.is_update else "delete" if state.is_delete else None
+    if op is None:
+        return None
+    table = getattr(getattr(state.statement, "table", None), "name", None)
+    if not table or not _audited(table):
+        return None
+    result = state.invoke_statement()
+    if getattr(result, "rowcount", -1) != 0:
+        _note(state.session, table, op)
+    return result
 
 
 def _note_pending(session: Session) -> None:

@@ -78,6 +78,13 @@ def registry_url(settings: Settings, credit_code: str | None) -> str:
     return f"{settings.web.public_url}/registry/{credit_code}" if credit_code else ""
 
 
+def console_url(settings: Settings) -> str:
+    """Where staff, district and digest messages link to: the console (`web.base_url`); an entity's page
+    there shows its findings with an acknowledge button (a page with a form, never a GET that changes
+    anything)."""
+    return settings.web.public_url
+
+
 def alert_subject(new: int, critical: int, repeats: int, as_of: date, locale: str) -> str:
     day = texts.format_date(as_of, locale)
     if locale == texts.EN:
@@ -105,6 +112,7 @@ def _alert_context(
         "new": [view(f, locale) for f in sorted(new, key=sort_key)],
         "repeats": [view(f, locale) for f in sorted(repeats, key=sort_key)],
         "repeat_days": settings.notifications.repeat_critical_days,
+        "console_url": console_url(settings),
     }
     return subject, context
 
@@ -168,5 +176,6 @@ def district_notice(
         district=district,
         entities=[view(f, locale) for f in ordered if f.entity],
         own=[view(f, locale) for f in ordered if not f.entity],
+        console_url=console_url(settings),
     )
     return _email(settings, key, recipient, subject, text, html, now)

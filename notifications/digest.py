@@ -218,6 +218,7 @@ def _context(data: DigestData, settings: Settings) -> dict[str, object]:
         for m in data.compliance
     ]
     return {
+        "console_url": settings.web.public_url,
         "title": subject(data, locale),
         "as_of": data.as_of,
         "previous": data.previous,

@@ -75,7 +75,7 @@ def current() -> Actor:
     return actor
 
 
-def set_process_actor(actor: Actor) -> None:
+def set_process_actor(actor: Actor | None) -> None:
     global _PROCESS
     _PROCESS = actor
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import secrets
 from dataclasses import replace
 
-from monitor import demo
+from monitor import accounts, demo
 from monitor.cli import commands_check, commands_entities, commands_serve
 from monitor.cli.context import Context, parse_date
 from monitor.config import Settings, redact_url
@@ -18,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--serve",
         action="store_true",
-        help="then start the web server (the public registry) on the demo data and print its address",
+        help="then start the web server (the console and the public registry) on the demo data, with a demo "
+        "administrator whose random password is printed once, and print the address",
     )
     commands_serve.add_serve_options(p)
     p.set_defaults(handler=demo_command, json=False, status=None, district=None, messages=True)
@@ -31,6 +33,23 @@ def demo_settings(settings: Settings) -> Settings:
         return settings
     placeholders = {d.name: (f"{d.code}@district.example.cn",) for d in settings.districts}
     return replace(settings, recipients=replace(settings.recipients, districts=placeholders))
+
+
+DEMO_ADMIN = "demo-admin"
+
+
+def demo_admin(ctx: Context) -> None:
+    """A console administrator for the demo, with a new random password printed once (only its hash is
+    kept); a second run gives the same account a new password."""
+    password = secrets.token_urlsafe(12)
+    districts = frozenset(d.name for d in ctx.settings.districts)
+    with ctx.db.session() as session:
+        if accounts.get(session, DEMO_ADMIN) is None:
+            accounts.add_user(session, DEMO_ADMIN, accounts.Role.ADMIN, "", password, ctx.now, districts)
+        else:
+            accounts.set_password(session, DEMO_ADMIN, password, ctx.now)
+    print(f"演示管理员 (demo administrator)：用户名 {DEMO_ADMIN}  密码 {password}")
+    print("（密码只显示这一次 / the password is shown this once）", flush=True)
 
 
 def demo_command(ctx: Context) -> int:
@@ -55,5 +74,6 @@ def demo_command(ctx: Context) -> int:
     )
     if ctx.args.serve:
         print()
+        demo_admin(ctx)
         return commands_serve.serve(ctx)
     return status

@@ -62,6 +62,7 @@ def serve(ctx: Context) -> int:
     server = uvicorn.Server(
         uvicorn.Config(app, host=web.host, port=web.port, log_config=None, access_log=False, server_header=False)
     )
+    print(f"管理后台 (console): http://{web.host}:{web.port}/  （登录 /login）", flush=True)
     print(f"认定名单查询 (public registry): http://{web.host}:{web.port}/registry", flush=True)
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again under the handler it found:
     # a no-op one here, so that a stop asked for by systemd is exit status 0, as for the daemon.

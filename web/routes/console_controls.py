@@ -139,8 +139,7 @@ def _acks(session: Any, ids: list[str]) -> dict[str, Acknowledgement]:
     return out
 
 
-def findings_page(request: Request, *, status_code: int = 200, problems: list[str] | None = None) -> Response:
-    me = scope(request, Action.READ)
+def findings_page(request: Request, me: Scope, *, status_code: int = 200, problems: list[str] | None = None) -> Response:
     state, today = app_state(request), request_today(request)
     result = answers.scoped_findings(state, me, today, today)
     rows = _matching(result.findings, request)
@@ -198,7 +197,7 @@ def findings_page(request: Request, *, status_code: int = 200, problems: list[st
 
 
 def findings_list(request: Request) -> Response:
-    return findings_page(request)
+    return findings_page(request, scope(request, Action.READ))
 
 
 def _district_of(session: Any, entity: str) -> str | None:
@@ -217,7 +216,7 @@ def ack_submit(request: Request, form: FormData) -> Response:
     from web.i18n import text
 
     if not ids:
-        return findings_page(request, status_code=422, problems=[text(t_lang, "findings.none_selected")])
+        return findings_page(request, me, status_code=422, problems=[text(t_lang, "findings.none_selected")])
     result = answers.scoped_findings(state, me, today, today)
     present = {f.finding_id: f.stage for f in result.findings}
     problems: list[str] = []
@@ -241,7 +240,7 @@ def ack_submit(request: Request, form: FormData) -> Response:
                 continue
             stages[fid] = stage
     if problems:
-        return findings_page(request, status_code=422, problems=problems)
+        return findings_page(request, me, status_code=422, problems=problems)
     with state.db.session() as session:
         for fid, stage in stages.items():
             controls.acknowledge(session, fid, stage, me.user.name, note, today, now)

@@ -139,7 +139,9 @@ def _acks(session: Any, ids: list[str]) -> dict[str, Acknowledgement]:
     return out
 
 
-def findings_page(request: Request, me: Scope, *, status_code: int = 200, problems: list[str] | None = None) -> Response:
+def findings_page(
+    request: Request, me: Scope, *, status_code: int = 200, problems: list[str] | None = None
+) -> Response:
     state, today = app_state(request), request_today(request)
     result = answers.scoped_findings(state, me, today, today)
     rows = _matching(result.findings, request)

@@ -21,7 +21,7 @@ from web.access import Action, Forbidden, Scope, scope
 from web.console import page, post, see_other
 from web.context import app_state, request_now, request_today
 from web.errors import BadParameter, NotFound
-from web.i18n import add_texts
+from web.i18n import TEXTS, add_texts
 
 PER_PAGE = 50
 
@@ -46,9 +46,15 @@ add_texts(
         "entity.acked": ("已确认：{by}，{on}（{note}）", "Acknowledged by {by} on {on} ({note})"),
         "grid.filed": ("按时", "on time"),
         "grid.late": ("逾期", "late"),
-        "grid.missed": ("未填报", "missed"),
-        "grid.open": ("待填报", "open"),
-        "grid.none": ("无需填报", "not owed"),
+        "grid.missed": ("未报", "missed"),
+        "grid.open": ("待报", "open"),
+        "grid.none": ("—", "—"),
+        "grid.legend": (
+            "按时：按规定填报；逾期：逾期填报（仍计为未按规定填报）；未报：截止日已过未填报；待报：截止日未到；—：无需填报",
+            "on time; late (still counts as a miss); missed: deadline passed; open: deadline to come; —: not owed",
+        ),
+        "reason.restructuring": ("重大调整（第十八条）", "restructuring (Art. 18)"),
+        "reason.failed_evaluation": ("测评不合格（第二十一条）", "failed evaluation (Art. 21)"),
         "col.date": ("日期", "Date"),
         "col.kind": ("事件", "Event"),
         "col.result": ("结果", "Result"),
@@ -221,6 +227,7 @@ def entity_page(request: Request) -> Response:
             "acks": acks,
             "kinds": me.record_kinds(),
             "lang_code": "en" if request.query_params.get("lang") == "en" else "zh_CN",
+            "known_texts": TEXTS,
         },
     )
 

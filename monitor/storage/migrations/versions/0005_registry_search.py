@@ -6,14 +6,14 @@ indexes, which the database maintains itself. Both answer `LIKE '%fragment%'`-st
 characters from the index; shorter fragments are discussed in monitor/registry.py.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-01
 """
 
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -124,13 +124,17 @@ end
 """
 
 
-def wrk(url: str, paths: list[str], duration: int, connections: int) -> dict[str, float]:
+def wrk(
+    url: str, paths: list[str], duration: int, connections: int, headers: list[str] | None = None
+) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(LUA % ", ".join(json.dumps(p) for p in paths))
         script = fh.name
     try:
         out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", script, url],
+            ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", script]
+            + [arg for header in headers or [] for arg in ("-H", header)]
+            + [url],
             capture_output=True,
             text=True,
             check=True,

@@ -38,6 +38,7 @@ def test_serve_answers_logs_and_stops_on_sigterm(tmp_path: Path) -> None:
     )
     try:
         assert proc.stdout is not None
+        assert f"http://127.0.0.1:{port}/" in proc.stdout.readline()  # the console
         assert f"http://127.0.0.1:{port}/registry" in proc.stdout.readline()
         deadline = time.monotonic() + 15
         while True:
@@ -76,3 +77,51 @@ def test_serve_refuses_a_bad_port(tmp_path: Path) -> None:
         timeout=30,
     )
     assert done.returncode == 2 and "1-65535" in done.stderr
+
+
+def test_demo_serve_prints_a_demo_admin_once_and_the_address_and_the_login_works(tmp_path: Path) -> None:
+    port = free_port()
+    env = _env(tmp_path) | {"SME_MONITOR_MAIL__DIRECTORY": str(tmp_path / "mail")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "demo", "--serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        while not any("/registry" in line for line in lines):
+            line = proc.stdout.readline()
+            assert line, "demo --serve ended early"
+            lines.append(line)
+        admin = next(line for line in lines if "demo-admin" in line)
+        password = admin.split("密码")[1].split()[0]
+        assert any(f"http://127.0.0.1:{port}/" in line and "console" in line for line in lines)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                form = requests.get(f"{base}/login", timeout=5)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline and proc.poll() is None, "serve did not start"
+                time.sleep(0.1)
+        http = requests.Session()
+        form = http.get(f"{base}/login", timeout=5)
+        token = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+        login = http.post(
+            f"{base}/login",
+            data={"username": "demo-admin", "password": password, "csrf_token": token},
+            timeout=10,
+            allow_redirects=False,
+        )
+        assert login.status_code == 303
+        home = http.get(f"{base}/", timeout=30)
+        assert home.status_code == 200 and "工作台" in home.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    assert password not in err  # printed once, on standard output, never logged

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -20,8 +21,12 @@ from monitor.storage.db import Database
 def cli(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     monkeypatch.setenv("SME_MONITOR_DATABASE_URL", db.url)
     monkeypatch.delenv("SME_MONITOR_CONFIG", raising=False)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     yield db
     audit.set_process_actor(None)
+    # main() points the root logger at this test's captured stderr: give the next tests their handlers back.
+    root.handlers[:], root.level = handlers, level
 
 
 def run(argv: list[str], stdin: str, monkeypatch: pytest.MonkeyPatch) -> int:

@@ -13,7 +13,6 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
-from monitor.storage.kept_models import KeptAnswerRow
 from sqlalchemy.orm import Session
 
 from monitor import kept, registry
@@ -24,6 +23,7 @@ from monitor.rules.art21_district_report import report_years
 from monitor.rules.finding import Finding
 from monitor.status import filed_as_required, filing_position
 from monitor.storage import repository
+from monitor.storage.kept_models import KeptAnswerRow, KeptFindingRow
 from monitor.storage.models import EntityRow
 from monitor.sweep import SweepResult, run_sweep
 from web.access import Scope
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 ENTITIES = cast(sa.Table, EntityRow.__table__)
 KEPT = cast(sa.Table, KeptAnswerRow.__table__)
+FINDINGS = cast(sa.Table, KeptFindingRow.__table__)
 
 
 EntityFilters = registry.Filters  # q, status, district, kind: the registry's filters, every status allowed
@@ -124,7 +125,9 @@ def status_counts(session: Session, scope: Scope) -> dict[str, int]:
     return {str(s): int(n) for s, n in rows}
 
 
-def scoped_findings(state: AppState, scope: Scope, as_of: date, today: date) -> SweepResult:
+def scoped_findings(
+    state: AppState, scope: Scope, as_of: date, today: date, *, only: sa.ColumnElement[bool] | None = None
+) -> SweepResult:
     """The open findings the user may read as of `as_of`: the kept answer (fresh for today) of the entities
     in the scope, plus the district findings of the scope's districts (and, outside a district, the
     regulation's)."""
@@ -136,7 +139,15 @@ def scoped_findings(state: AppState, scope: Scope, as_of: date, today: date) -> 
         fresh(state, today)
         with state.db.session() as session:
             codes = None
-            if scope.district is not None:
+            if only is not None:  # the entities with a kept finding of this kind, in the scope
+                codes = list(
+                    session.execute(
+                        sa.select(FINDINGS.c.credit_code)
+                        .distinct()
+                        .where(only, scope.where_district(FINDINGS.c.district))
+                    ).scalars()
+                )
+            elif scope.district is not None:
                 codes = list(
                     session.execute(
                         sa.select(ENTITIES.c.credit_code).where(scope.where_district(ENTITIES.c.district))

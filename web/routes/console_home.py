@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import quote
 
+import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -43,11 +44,21 @@ add_texts(
 
 def _summary(request: Request, me: Scope, as_of: date) -> dict[str, object]:
     state, today = app_state(request), request_today(request)
-    result = answers.scoped_findings(state, me, as_of, today)
-    counts: dict[str, int] = {s.value: 0 for s in Status}
-    for st in result.statuses.values():
-        counts[st.status.value] += 1
     horizon = lt.days_after(as_of, DEADLINE_DAYS)
+    # Only the entities with a decision or a deadline within 30 days are read (the kept findings say which).
+    wanted = sa.or_(
+        answers.FINDINGS.c.rule.in_([r.value for r in DECISIONS]),
+        answers.FINDINGS.c.due.between(as_of, horizon),
+    )
+    result = answers.scoped_findings(state, me, as_of, today, only=wanted)
+    if as_of == today:
+        answers.fresh(state, today)
+        with state.db.session() as session:
+            counts = {s.value: 0 for s in Status} | answers.status_counts(session, me)
+    else:
+        counts = {s.value: 0 for s in Status}
+        for st in result.statuses.values():
+            counts[st.status.value] += 1
     decisions = sorted(
         (f for f in result.findings if f.rule in DECISIONS), key=lambda f: (-f.severity, f.due or date.max)
     )

@@ -171,8 +171,13 @@ def test_district_records_its_kinds_for_its_own_district_only(
     assert events_of(server.db, city.q_active, "evaluated") == before
     # A kind outside its list: 403, nothing written.
     for kind, extra in (("misconduct", {"detail": "fraud"}), ("revoked", {"detail": "20"}), ("certified", {})):
+        had = events_of(server.db, city.j_active, kind)
         assert record(b, city.j_active, kind, **extra) == 403
-        assert events_of(server.db, city.j_active, kind) == (1 if kind in ("misconduct", "certified") else 0)
+        assert events_of(server.db, city.j_active, kind) == had
+    # /reports takes a district's report only: not an event about another district's entity.
+    smuggled = {"kind": "evaluated", "date": "2026-03-01", "result": "failed", "credit_code": city.q_active}
+    assert b.post("/reports", smuggled).status_code == 403
+    assert events_of(server.db, city.q_active, "evaluated") == before
     # Its own annual report: yes, for its district only.
     assert b.post("/reports", {"kind": "district_report", "date": "2026-02-20", "year": "2025"}).status_code == 303
     assert (

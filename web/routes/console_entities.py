@@ -284,10 +284,14 @@ def _submit(request: Request, form: FormData, code: str | None) -> Response:
             entity = me.entity(session, code)  # 404 outside the scope, before anything else
         values["credit_code"] = entity.credit_code
         values.pop("district", None)
-    elif me.district is not None:
-        if values.get("district") and values["district"] != me.district:
+    else:  # /reports: a district's annual report, and nothing else (no credit code)
+        if kind != "district_report":
             raise Forbidden()
-        values["district"] = me.district
+        values.pop("credit_code", None)
+        if me.district is not None:
+            if values.get("district") and values["district"] != me.district:
+                raise Forbidden()
+            values["district"] = me.district
     if kind and not me.may_record(kind):
         raise Forbidden()
     if code is not None and kind == "district_report":

@@ -76,7 +76,7 @@ def _aware(now: datetime) -> datetime:
 
 def next_occurrence(expr: str, after: datetime) -> datetime | None:
     """The first occurrence strictly after `after`."""
-    fire = trigger(expr).get_next_fire_time(None, _aware(after) + _TICK)
+    fire: datetime | None = trigger(expr).get_next_fire_time(None, _aware(after) + _TICK)
     return fire
 
 
@@ -86,7 +86,7 @@ def latest_occurrence(expr: str, now: datetime) -> datetime | None:
     cron = trigger(expr)
     lookback = timedelta(hours=1)
     while True:
-        fire = cron.get_next_fire_time(None, now - lookback)
+        fire: datetime | None = cron.get_next_fire_time(None, now - lookback)
         if fire is not None and fire <= now:
             break
         if lookback >= _LONGEST_GAP:
@@ -94,7 +94,7 @@ def latest_occurrence(expr: str, now: datetime) -> datetime | None:
         lookback *= 2
     # `fire` is the first occurrence in the window; walk forward to the last one that is not in the future.
     while True:
-        following = cron.get_next_fire_time(None, fire + _TICK)
+        following: datetime | None = cron.get_next_fire_time(None, fire + _TICK)
         if following is None or following > now:
             return fire
         fire = following

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from import_support import CODES, Cli, csv_text, json_lines, snapshot
 from openpyxl import Workbook
 
 from monitor.storage.db import Database
+from tests.import_support import CODES, Cli, csv_text, json_lines, snapshot
 
 ROSTER_HEAD = "credit_code,name,kind,district,certified_on,cert_no,email\r\n"
 FILINGS_HEAD = "credit_code,period,filed_on\r\n"

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 SEVERITY_ZH = {Severity.CRITICAL: "严重", Severity.WARNING: "警告", Severity.NOTICE: "提醒", Severity.INFO: "信息"}
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check = sub.add_parser("check", help="evaluate every rule and print the findings (changes nothing)")
     check.add_argument("--as-of", type=parse_date, metavar="DATE", help="evaluate as if today were DATE")
     check.add_argument("--json", action="store_true", help="print a JSON array of findings")

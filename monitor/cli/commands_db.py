@@ -12,7 +12,7 @@ from monitor.config import redact_url
 log = logging.getLogger(__name__)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     up = group(sub, "db").add_parser("upgrade", help="create or migrate the database (Alembic)")
     up.set_defaults(handler=upgrade)
 

@@ -12,7 +12,7 @@ from monitor.config import Settings, redact_url
 from notifications.demo import write_demo_mail
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="load a realistic demo data set and print what the monitor finds")
     p.add_argument("--as-of", type=parse_date, metavar="DATE", help="date the demo story around DATE")
     p.set_defaults(handler=demo_command, json=False, status=None, district=None, messages=True)

@@ -27,7 +27,7 @@ STATUS_ZH = {
 }
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     entities = group(sub, "entities")
     ls = entities.add_parser("list", help="the roster with each entity's status on a date")
     ls.add_argument("--status", choices=[s.value for s in Status], help="only entities with this status")

@@ -39,7 +39,7 @@ EVENT_OPTIONS = {
 }
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for what, help_text in HELP.items():
         p = group(sub, what).add_parser("import", help=help_text, description=help_text)
         p.add_argument("file", metavar="FILE", help="CSV (UTF-8 或 GB18030)、XLSX（第一个工作表）或 JSON / JSON lines")

@@ -25,7 +25,7 @@ from notifications.models import MessageStatus
 log = logging.getLogger(__name__)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("notify", help="enqueue the findings' messages and deliver the outbox")
     p.add_argument("--as-of", type=parse_date, metavar="DATE", help="evaluate as if today were DATE")
     p.add_argument("--dry-run", action="store_true", help="print what would be enqueued; write and send nothing")

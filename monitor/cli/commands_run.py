@@ -13,7 +13,7 @@ from monitor.cli.groups import group
 log = logging.getLogger(__name__)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run = sub.add_parser(
         "run",
         help="守护进程：按计划巡检、发送提醒和日报、同步门户数据 (the daemon)",

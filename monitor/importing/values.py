@@ -112,7 +112,8 @@ def date_cell(cell: Any) -> date | None:
     if isinstance(cell, int | float) and not isinstance(cell, bool) and _SERIAL_RANGE[0] <= cell < _SERIAL_RANGE[1]:
         from openpyxl.utils.datetime import from_excel
 
-        return from_excel(int(cell)).date()
+        serial: datetime = from_excel(int(cell))
+        return serial.date()
     raise Bad(f"不是有效日期，应为 YYYY-MM-DD (not a date): {cell!r:.40}")
 
 

@@ -64,6 +64,9 @@ def run(case: Case, cal: lt.WorkCalendar) -> None:
     report = evaluate_entity(case.history(), D(case.as_of), cal, case.settings)
     got = findings_by_rule(report.findings)
     wanted = {rule: want for rule, want in case.expect.items() if want is not ABSENT}
-    assert {r: (f.stage, f.days_left) for r, f in got.items()} == wanted, f"findings of {case.id}"
+    found = {r: (f.stage, f.days_left) for r, f in got.items()}
+    unexpected = sorted(str(r) for r in found.keys() - wanted.keys())
+    missing = sorted(str(r) for r in wanted.keys() - found.keys())
+    assert found == wanted, f"{case.id}: unexpected {unexpected}, missing {missing}, found {found}"
     if case.status is not None:
         assert report.state.status is case.status

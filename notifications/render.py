@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -163,7 +163,3 @@ def build_email(
     for att in attachments:
         msg.add_attachment(att.content, maintype=att.maintype, subtype=att.subtype, filename=att.filename)
     return msg.as_bytes(policy=WIRE_POLICY)
-
-
-def legal_date(now: datetime) -> date:
-    return now.astimezone(LEGAL_TZ).date()

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from monitor.domain import Entity, Event, EventKind, History, Kind, Scheme
@@ -36,17 +36,6 @@ def _as_date(value: Any) -> date:
 
 def split_emails(text: str) -> tuple[str, ...]:
     return tuple(e for e in (p.strip() for p in text.split(";")) if e)
-
-
-def entity_from_row(row: EntityRow) -> Entity:
-    return Entity(
-        credit_code=row.credit_code,
-        name=row.name,
-        kind=Kind(row.kind),
-        district=row.district,
-        emails=split_emails(row.emails),
-        cert_no=row.cert_no,
-    )
 
 
 # Enum lookups by value through plain dicts: a sweep converts millions of stored values.
@@ -245,7 +234,3 @@ def district_reports(session: Session) -> dict[tuple[str, int], date]:
     """(district, year covered) to the date the report was received."""
     rows = session.execute(select(DistrictReportRow.district, DistrictReportRow.year, DistrictReportRow.reported_on))
     return {(d, y): on for d, y, on in rows}
-
-
-def count_entities(session: Session) -> int:
-    return session.execute(select(func.count()).select_from(EntityRow)).scalar_one()

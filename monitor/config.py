@@ -33,6 +33,13 @@ WEBHOOK_KINDS = ("", "wecom", "dingtalk", "feishu", "json")
 EMAIL_RE = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$"
 )
+# RFC 5321 section 4.5.3.1.3: a path holds at most 256 octets, so an address at most 254 characters.
+MAX_EMAIL_LEN = 254
+
+
+def is_email(address: str) -> bool:
+    """A single address fit for an SMTP envelope: the usual syntax, at most 254 characters."""
+    return len(address) <= MAX_EMAIL_LEN and EMAIL_RE.match(address) is not None
 
 
 class ConfigError(Exception):
@@ -118,6 +125,21 @@ class PortalSettings:
 
 
 @dataclass(frozen=True)
+class ImportLimits:
+    """Past these an import file is refused (exit 2, FILE:ROW), before it can take the time or memory of a
+    hostile one (SPEC 6 `[imports]`)."""
+
+    max_rows: int = 2_000_000
+    max_cell_chars: int = 10_000
+    max_depth: int = 64  # JSON nesting
+    max_file_mb: int = 200  # the file, and each part of a workbook once unpacked
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class DaemonSettings:
     heartbeat_url: str = field(repr=False)
     http_host: str
@@ -147,6 +169,7 @@ class Settings:
     webhook: WebhookSettings
     portal: PortalSettings
     daemon: DaemonSettings
+    imports: ImportLimits = field(default_factory=ImportLimits)
     source: str = DEFAULTS
 
 
@@ -313,7 +336,7 @@ def _bad(key: str, value: Any, reason: str, origins: Origins) -> ConfigError:
 
 def _emails(key: str, values: list[str], origins: Origins) -> tuple[str, ...]:
     for v in values:
-        if not EMAIL_RE.match(v):
+        if not is_email(v):
             raise _bad(key, v, "不是有效的电子邮箱地址 (not an e-mail address)", origins)
     return tuple(values)
 
@@ -478,6 +501,9 @@ def _build(d: dict[str, Any], source: str, origins: Origins) -> Settings:
             heartbeat_url=daemon["heartbeat_url"],
             http_host=daemon["http_host"],
             http_port=daemon["http_port"],
+        ),
+        imports=ImportLimits(
+            **{k: _positive(f"imports.{k}", v, origins) for k, v in d["imports"].items()},
         ),
         source=source,
     )

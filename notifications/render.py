@@ -22,7 +22,7 @@ from typing import Any
 
 import jinja2
 
-from monitor.config import EMAIL_RE
+from monitor.config import is_email
 from monitor.domain import Entity, Severity
 from monitor.legal_time import LEGAL_TZ
 from monitor.rules.finding import Finding
@@ -42,7 +42,7 @@ def one_line(text: str) -> str:
 
 
 def valid_address(address: str) -> bool:
-    return bool(EMAIL_RE.match(address)) and one_line(address) == address
+    return is_email(address) and one_line(address) == address
 
 
 @dataclass(frozen=True, slots=True)

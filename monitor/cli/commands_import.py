@@ -12,6 +12,7 @@ from monitor.cli.context import Context, UsageError
 from monitor.cli.groups import group
 from monitor.importing import CLI, ImportFailed, ImportOptions, Summary, import_file, import_rows
 from monitor.importing.fields import EVENT_FIELDS, FILING_FIELDS
+from monitor.importing.problems import shown
 from monitor.importing.values import Bad, plain_text
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -99,8 +100,10 @@ def _options(ctx: Context, source: str) -> ImportOptions:
         today=ctx.today,
         now=ctx.now,
         districts=frozenset(d.name for d in ctx.settings.districts),
-        source=source[:SOURCE_MAX],
+        # A file name may hold a newline or terminal escapes: stored and shown escaped, never raw.
+        source=shown(source, SOURCE_MAX // 2)[:SOURCE_MAX],
         recorded_by=by,
+        limits=ctx.settings.imports,
     )
 
 

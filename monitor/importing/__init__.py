@@ -65,7 +65,7 @@ def import_file(db: Database, what: str, path: Path, where: str, opts: ImportOpt
     """Import the file at `path` as `what` (entities, filings or events); `where` names it in messages."""
     fields, importer = FILE_KINDS[what]
     problems = Problems(where)
-    reader = Reader(path, fields, problems)
+    reader = Reader(path, fields, problems, opts.limits)
     return in_transaction(db, lambda s: importer(s, reader, reader.labels, opts, problems), dry_run=dry_run)
 
 

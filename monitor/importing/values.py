@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from monitor import credit_code
-from monitor.config import EMAIL_RE
+from monitor.config import MAX_EMAIL_LEN, is_email
 from monitor.domain import Kind, Scheme
 
 
@@ -212,7 +212,11 @@ def emails(cell: Any) -> tuple[str, ...]:
     for part in parts:
         if not part:
             continue
-        if not EMAIL_RE.match(part):
+        if len(part) > MAX_EMAIL_LEN:
+            raise Bad(
+                f"电子邮箱地址长 {len(part)} 个字符，超过上限 {MAX_EMAIL_LEN} (an address is at most 254 characters)"
+            )
+        if not is_email(part):
             raise Bad(f"不是有效的电子邮箱地址 (not an e-mail address): {part!r}")
         if part not in out:
             out.append(part)

@@ -26,7 +26,7 @@ from notifications.models import MessageStatus
 
 def run_sweep(session: Session, settings: Settings, as_of: date, calendar: WorkCalendar) -> SweepResult:
     """Every entity, district and the Measures evaluated as of `as_of`; bad entities are in `.errors`."""
-    return sweep.run_sweep(session, as_of, calendar, settings.rules, settings.districts)
+    return sweep.run_sweep(session, as_of, calendar, settings.rules, settings.districts, label="sweep")
 
 
 def apply_sanctions(session: Session, result: SweepResult, now: datetime) -> int:

@@ -35,7 +35,9 @@ def check_command(ctx: Context) -> int:
     as_of = ctx.as_of()
     db = ctx.checked_db()
     with db.session() as session:
-        result = run_sweep(session, as_of, ctx.calendar, ctx.settings.rules, ctx.settings.districts)
+        result = run_sweep(
+            session, as_of, ctx.calendar, ctx.settings.rules, ctx.settings.districts, label="检查 (check)"
+        )
     findings = sorted(result.findings, key=urgency)
     for w in result.warnings:
         log.warning("%s", w)

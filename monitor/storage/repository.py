@@ -14,7 +14,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from monitor.domain import Entity, Event, EventKind, History, Kind, Scheme
@@ -228,6 +228,11 @@ def append_event(session: Session, entity_id: int, ev: NewEvent, now: datetime) 
             )
         )
     return row
+
+
+def count_entities(session: Session) -> int:
+    """How many entities the roster holds (a progress bar's length)."""
+    return int(session.execute(select(func.count()).select_from(EntityRow)).scalar_one())
 
 
 def district_reports(session: Session) -> dict[tuple[str, int], date]:

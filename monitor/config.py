@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo
 
 from monitor import districts as districts_mod
 from monitor import resources
+from monitor.errors import CONFIG_ENV as CONFIG_ENV  # defined apart, so the command line can name them cheaply
+from monitor.errors import ConfigError as ConfigError
 from monitor.legal_time import LEGAL_TZ
 
 DEFAULTS = "built-in defaults"
 ENV_PREFIX = "SME_MONITOR_"
-CONFIG_ENV = "SME_MONITOR_CONFIG"
 DATABASE_URL_ENV = "SME_MONITOR_DATABASE_URL"
 # Tables whose keys are data chosen by the operator, not settings: any key is allowed, the value type is fixed.
 OPEN_TABLES = {("recipients", "districts"): list}
@@ -40,10 +41,6 @@ MAX_EMAIL_LEN = 254
 def is_email(address: str) -> bool:
     """A single address fit for an SMTP envelope: the usual syntax, at most 254 characters."""
     return len(address) <= MAX_EMAIL_LEN and EMAIL_RE.match(address) is not None
-
-
-class ConfigError(Exception):
-    """A configuration problem, worded for the operator: which key, which value, why."""
 
 
 @dataclass(frozen=True)

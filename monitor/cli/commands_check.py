@@ -6,16 +6,19 @@ import argparse
 import logging
 import sys
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from monitor.cli.context import Context, parse_date
 from monitor.cli.output import print_json, table
-from monitor.domain import Severity
-from monitor.rules.finding import Finding
-from monitor.sweep import SweepResult, run_sweep
+
+if TYPE_CHECKING:  # the rules and the sweep (SQLAlchemy) are imported by the handler
+    from monitor.rules.finding import Finding
+    from monitor.sweep import SweepResult
 
 log = logging.getLogger(__name__)
 
-SEVERITY_ZH = {Severity.CRITICAL: "严重", Severity.WARNING: "警告", Severity.NOTICE: "提醒", Severity.INFO: "信息"}
+# By monitor.domain.Severity value (an IntEnum looks its members up alike): the parser is built without it.
+SEVERITY_ZH = {4: "严重", 3: "警告", 2: "提醒", 1: "信息"}
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,6 +35,8 @@ def urgency(f: Finding) -> tuple[int, int, str, str]:
 
 
 def check_command(ctx: Context) -> int:
+    from monitor.sweep import run_sweep
+
     as_of = ctx.as_of()
     db = ctx.checked_db()
     with db.session() as session:
@@ -51,6 +56,8 @@ def check_command(ctx: Context) -> int:
 
 
 def print_findings(result: SweepResult, findings: list[Finding], locale: str, *, messages: bool = False) -> None:
+    from monitor.domain import Severity
+
     out = sys.stdout
     print(f"合规监测结果（截至 {result.as_of.isoformat()}）", file=out)
     for sev in sorted(Severity, reverse=True):

@@ -7,7 +7,6 @@ import logging
 
 from monitor.cli.context import Context
 from monitor.cli.groups import group
-from monitor.config import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +18,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def upgrade(ctx: Context) -> int:
     before, after = ctx.db.upgrade()
+    from monitor.config import redact_url
+
     where = redact_url(ctx.settings.database_url)
     if before == after:
         print(f"数据库已是最新版本 {after} (already at the newest revision): {where}")

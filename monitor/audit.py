@@ -12,20 +12,16 @@ Nothing updates or deletes the audit rows.
 
 from __future__ import annotations
 
-import contextlib
-import getpass
-import socket
-import uuid
-from collections.abc import Iterator
-from contextvars import ContextVar
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, event, insert
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from monitor.actor import Actor, acting, current, doing, set_process_actor
 from monitor.storage.console_models import AuditRow
+
+__all__ = ["Actor", "acting", "current", "doing", "set_process_actor"]
 
 AUDIT = cast(Table, AuditRow.__table__)
 # Tables whose writes are no change of data: caches, the audit trail itself, the job ledger, staging tables.
@@ -33,70 +29,6 @@ NOT_AUDITED = frozenset({"audit_log", "kept_answers", "kept_findings", "registry
 _STAGING_PREFIXES = ("import_", "tmp_", "_")
 _KEY = "audit_changes"
 _OPS = {"insert": "+", "update": "~", "delete": "-"}
-MAX_ACTION = 2000
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    who: str  # a user name, cli:<system user>, daemon:<host>
-    origin: str  # the client's address, or the host
-    request_id: str
-    action: str = ""  # what was asked: the command line, the request's method and path
-    at: datetime | None = None  # the command's or request's one clock reading; else the commit's time
-
-
-_ACTOR: ContextVar[Actor | None] = ContextVar("audit_actor", default=None)
-# The process's actor (the command line, the daemon), for threads that do not carry the context (the
-# scheduler's workers); a web request's actor is the context variable.
-_PROCESS: Actor | None = None
-
-
-def _system_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in this environment (some containers)
-        return "unknown"
-
-
-def cli_actor(action: str, at: datetime) -> Actor:
-    return Actor(f"cli:{_system_user()}", socket.gethostname(), uuid.uuid4().hex, action[:MAX_ACTION], at)
-
-
-def daemon_actor(action: str = "daemon") -> Actor:
-    host = socket.gethostname()
-    return Actor(f"daemon:{host}", host, uuid.uuid4().hex, action)
-
-
-def current() -> Actor:
-    """Who is acting now; a process that never said so is `process:<system user>` on this host."""
-    actor = _ACTOR.get() or _PROCESS
-    if actor is None:
-        return Actor(f"process:{_system_user()}", socket.gethostname(), "")
-    return actor
-
-
-def set_process_actor(actor: Actor | None) -> None:
-    global _PROCESS
-    _PROCESS = actor
-
-
-@contextlib.contextmanager
-def acting(actor: Actor) -> Iterator[Actor]:
-    token = _ACTOR.set(actor)
-    try:
-        yield actor
-    finally:
-        _ACTOR.reset(token)
-
-
-@contextlib.contextmanager
-def doing(action: str) -> Iterator[None]:
-    """Name what the writes inside the block are for (e.g. `ack FILING_MISSED/... note=...`)."""
-    token = _ACTOR.set(replace(current(), action=action[:MAX_ACTION]))
-    try:
-        yield
-    finally:
-        _ACTOR.reset(token)
 
 
 def _audited(table: str) -> bool:

@@ -195,6 +195,6 @@ def get(session: Session, credit_code: str) -> RegistryItem | None:
 def refresh(db: Any, today: date, calendar: Any, settings: Any) -> None:
     """Bring the kept answer up to date for `today` (a cache write, no data change): what every registry
     request does first, so a status is right at any hour although no sweep ran since midnight."""
-    from monitor import kept  # type: ignore[attr-defined]  # lands with the kept answer (migration 0004)
+    from monitor import kept
 
     kept.ensure_fresh(db, today, calendar, settings.rules)

@@ -72,7 +72,7 @@ def test_a_post_without_the_session_csrf_token_is_403_and_changes_nothing(server
 
 def test_get_logout_does_not_log_out_post_logout_does_and_the_old_cookie_is_dead(server: LiveServer) -> None:
     b = logged_in(server, "staff1")
-    saved = b.http.cookies.get("sme_session")
+    saved = b.http.cookies["sme_session"]
     assert b.get("/logout").status_code == 200
     assert b.get("/entities").status_code == 200
     assert b.post("/logout").status_code == 303

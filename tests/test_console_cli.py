@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from monitor import accounts, audit
+from monitor import accounts, actor
 from monitor.cli import main
 from monitor.storage.console_models import AuditRow, SessionRow
 from monitor.storage.db import Database
@@ -24,7 +24,7 @@ def cli(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     yield db
-    audit.set_process_actor(None)
+    actor.set_process_actor(None)
     # main() points the root logger at this test's captured stderr: give the next tests their handlers back.
     root.handlers[:], root.level = handlers, level
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -21,13 +22,14 @@ def site(db: Database) -> Iterator[tuple[LiveServer, Seed]]:
         yield live, s
 
 
-def api(server: LiveServer, query: str = "") -> dict:
+def api(server: LiveServer, query: str = "") -> dict[str, Any]:
     answer = server.get(f"/api/v1/registry{query}")
     assert answer.status_code == 200, answer.text
-    return answer.json()
+    data: dict[str, Any] = answer.json()
+    return data
 
 
-def codes(page: dict) -> set[str]:
+def codes(page: dict[str, Any]) -> set[str]:
     return {item["credit_code"] for item in page["items"]}
 
 
@@ -137,7 +139,7 @@ def test_list_page_searches_without_javascript(site: tuple[LiveServer, Seed]) ->
 def test_fifty_a_page_with_links_to_the_next(db: Database) -> None:
     from monitor.domain import Entity, EventKind, History, Kind
     from tests import dbdata
-    from tests.registry_data import D, _ev, code
+    from tests.registry_data import _ev, code
 
     dbdata.store(
         db,
@@ -149,7 +151,6 @@ def test_fifty_a_page_with_links_to_the_next(db: Database) -> None:
             for i in range(51)
         ],
     )
-    assert D  # imported for the data module's dates
     with live_server(db, shanghai(2026, 3, 10, 10, 0)) as server:
         first = server.get("/registry")
         assert (

@@ -154,7 +154,8 @@ class LoginRequired(Exception):
 def _open_session(request: Request) -> OpenSession | None:
     cached = request.scope.get("console_session", False)
     if cached is not False:
-        return cached
+        known: OpenSession | None = cached
+        return known
     token = request.cookies.get(SESSION_COOKIE, "")
     found = None
     if token:

@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from monitor import audit
+from monitor import actor as actors
 from web import render as render_module
 from web.access import Action, LoginRequired, Scope, current_scope, login_url
 from web.context import request_now
@@ -89,10 +89,10 @@ def see_other(path: str) -> Response:
     return RedirectResponse(path, status_code=303)
 
 
-def actor(request: Request, scope: Scope | None, action: str) -> audit.Actor:
+def actor(request: Request, scope: Scope | None, action: str) -> actors.Actor:
     client = request.client.host if request.client else "-"
     who = scope.user.name if scope is not None else "anonymous"
-    return audit.Actor(who, client, request.scope.get("request_id", ""), action, request_now(request))
+    return actors.Actor(who, client, request.scope.get("request_id", ""), action, request_now(request))
 
 
 def describe(request: Request, form: FormData | None, keep: tuple[str, ...] = ()) -> str:
@@ -119,7 +119,7 @@ def post(handler: FormHandler, keep: tuple[str, ...] = ()) -> Callable[[Request]
         request.scope["request_id"] = uuid.uuid4().hex
 
         def run() -> Response:
-            with audit.acting(actor(request, current_scope(request), describe(request, form, keep))):
+            with actors.acting(actor(request, current_scope(request), describe(request, form, keep))):
                 return handler(request, form)
 
         try:

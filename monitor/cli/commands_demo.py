@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 import secrets
-from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from monitor import accounts, demo
 from monitor.cli import commands_check, commands_entities, commands_serve
 from monitor.cli.context import Context, parse_date
-from monitor.config import Settings, redact_url
-from notifications.demo import write_demo_mail
+
+if TYPE_CHECKING:
+    from monitor.config import Settings
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="load a realistic demo data set and print what the monitor finds")
     p.add_argument("--as-of", type=parse_date, metavar="DATE", help="date the demo story around DATE")
     p.add_argument(
@@ -32,6 +32,8 @@ def demo_settings(settings: Settings) -> Settings:
     if settings.recipients.districts:
         return settings
     placeholders = {d.name: (f"{d.code}@district.example.cn",) for d in settings.districts}
+    from dataclasses import replace
+
     return replace(settings, recipients=replace(settings.recipients, districts=placeholders))
 
 
@@ -41,6 +43,8 @@ DEMO_ADMIN = "demo-admin"
 def demo_admin(ctx: Context) -> None:
     """A console administrator for the demo, with a new random password printed once (only its hash is
     kept); a second run gives the same account a new password."""
+    from monitor import accounts
+
     password = secrets.token_urlsafe(12)
     districts = frozenset(d.name for d in ctx.settings.districts)
     with ctx.db.session() as session:
@@ -53,6 +57,10 @@ def demo_admin(ctx: Context) -> None:
 
 
 def demo_command(ctx: Context) -> int:
+    from monitor import demo
+    from monitor.config import redact_url
+    from notifications.demo import write_demo_mail
+
     as_of = ctx.as_of()
     db = ctx.db
     before, after = db.upgrade()  # the demo is the newcomer's first command: it prepares the database itself

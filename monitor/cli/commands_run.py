@@ -7,14 +7,14 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from monitor import audit
+from monitor import actor
 from monitor.cli.context import Context, UsageError
 from monitor.cli.groups import group
 
 log = logging.getLogger(__name__)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run = sub.add_parser(
         "run",
         help="守护进程：按计划巡检、发送提醒和日报、同步门户数据 (the daemon)",
@@ -31,7 +31,7 @@ def run_daemon(ctx: Context) -> int:
     from jobs.lock import AlreadyRunning
 
     db = ctx.checked_db()
-    audit.set_process_actor(audit.daemon_actor("daemon: " + " ".join(sys.argv[1:])))
+    actor.set_process_actor(actor.daemon_actor("daemon: " + " ".join(sys.argv[1:])))
     # The daemon is the one long-lived command: it reads the clock for each job, through this function only.
     daemon = Daemon(ctx.settings, db, ctx.calendar, clock=lambda: datetime.now(UTC))
     try:
@@ -43,7 +43,8 @@ def run_daemon(ctx: Context) -> int:
 
 
 def sync_filings(ctx: Context) -> int:
-    from jobs import http, portal
+    from jobs import portal
+    from monitor import httpclient
 
     db = ctx.checked_db()
     try:
@@ -53,7 +54,7 @@ def sync_filings(ctx: Context) -> int:
     except portal.SyncError as exc:
         print(f"sme-monitor: 门户同步失败，未做任何更改 (portal sync failed, nothing applied): {exc}", file=sys.stderr)
         return 2 if exc.problems else 1
-    except http.HttpError as exc:
+    except httpclient.HttpError as exc:
         print(f"sme-monitor: 门户同步失败，未做任何更改 (portal sync failed, nothing applied): {exc}", file=sys.stderr)
         return 1
     finally:

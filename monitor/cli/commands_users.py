@@ -9,20 +9,19 @@ import argparse
 import getpass
 import sys
 
-from monitor import accounts
-from monitor.accounts import AccountError, Role
 from monitor.cli.context import Context, UsageError
 from monitor.cli.groups import group
-from monitor.cli.output import print_json, table
 
-ROLE_ZH = {Role.ADMIN: "管理员（市经信局）", Role.STAFF: "服务中心", Role.DISTRICT: "区县", Role.VIEWER: "只读"}
+# The roles of monitor.accounts.Role, kept here so that building the parser imports no database code
+# (tests/test_startup.py checks that the two agree).
+ROLE_ZH = {"admin": "管理员（市经信局）", "staff": "服务中心", "district": "区县", "viewer": "只读"}
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     users = group(sub, "users")
     add = users.add_parser("add", help="add a console user (password on standard input)")
     add.add_argument("name", metavar="NAME")
-    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--role", required=True, choices=list(ROLE_ZH))
     add.add_argument("--district", default="", help="a district user's district (所属区县)")
     add.set_defaults(handler=users_add)
     ls = users.add_parser("list", help="list the console users")
@@ -51,18 +50,23 @@ def _districts(ctx: Context) -> frozenset[str]:
 
 
 def users_add(ctx: Context) -> int:
-    role = Role(ctx.args.role)
+    from monitor import accounts
+
+    role = accounts.Role(ctx.args.role)
     password = read_password()
     with ctx.checked_db().session() as session:
         try:
             accounts.add_user(session, ctx.args.name, role, ctx.args.district, password, ctx.now, _districts(ctx))
-        except AccountError as exc:
+        except accounts.AccountError as exc:
             raise UsageError(str(exc)) from None
-    print(f"已添加用户 {ctx.args.name.strip()}（{ROLE_ZH[role]}） (user added)")
+    print(f"已添加用户 {ctx.args.name.strip()}（{ROLE_ZH[role.value]}） (user added)")
     return 0
 
 
 def users_list(ctx: Context) -> int:
+    from monitor import accounts
+    from monitor.cli.output import print_json, table
+
     with ctx.checked_db().session() as session:
         rows = accounts.list_users(session)
     if ctx.args.json:
@@ -81,7 +85,7 @@ def users_list(ctx: Context) -> int:
         return 0
     print(
         table(
-            ((r.name, ROLE_ZH[Role(r.role)], r.district, "停用" if r.disabled else "启用") for r in rows),
+            ((r.name, ROLE_ZH[r.role], r.district, "停用" if r.disabled else "启用") for r in rows),
             ["用户名", "角色", "区县", "状态"],
         )
     )
@@ -89,21 +93,25 @@ def users_list(ctx: Context) -> int:
 
 
 def users_disable(ctx: Context) -> int:
+    from monitor import accounts
+
     with ctx.checked_db().session() as session:
         try:
             accounts.disable(session, ctx.args.name, ctx.now)
-        except AccountError as exc:
+        except accounts.AccountError as exc:
             raise UsageError(str(exc)) from None
     print(f"已停用用户 {ctx.args.name}，其登录会话已全部结束 (disabled; open sessions ended)")
     return 0
 
 
 def users_password(ctx: Context) -> int:
+    from monitor import accounts
+
     password = read_password()
     with ctx.checked_db().session() as session:
         try:
             accounts.set_password(session, ctx.args.name, password, ctx.now)
-        except AccountError as exc:
+        except accounts.AccountError as exc:
             raise UsageError(str(exc)) from None
     print(f"已更新用户 {ctx.args.name} 的密码，其登录会话已全部结束 (password set; open sessions ended)")
     return 0

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from monitor.domain import Kind, Status
+from monitor.domain import History, Kind, Status
 from monitor.storage import repository
 from notifications.models import Acknowledgement
 from web import answers, export, forms, params
@@ -192,7 +192,7 @@ def _as_of(request: Request) -> date:
         raise BadParameter("as_of", "应为日期 YYYY-MM-DD", "must be a date YYYY-MM-DD", raw) from None
 
 
-def _history(request: Request, me: Scope, code: str) -> repository.History:
+def _history(request: Request, me: Scope, code: str) -> History:
     with app_state(request).db.session() as session:
         me.entity(session, code)  # 404 outside the scope
         history = repository.load_history(session, code.strip().upper())

@@ -55,10 +55,13 @@ def fresh(state: AppState, today: date) -> None:
 
 
 def _entity_where(session: Session, scope: Scope, f: EntityFilters) -> list[sa.ColumnElement[bool]]:
+    """The conditions on `entities` (and, for a status, on `kept_answers`) of the filters, in the scope."""
     where = [scope.where_district(ENTITIES.c.district)]
     if f.q:
         where.append(registry.text_condition(session.get_bind().dialect.name, f.q))
-    if f.status:
+    if f.status is Status.UNCERTIFIED:  # also an entity the kept answer has no row for yet
+        where.append(sa.func.coalesce(KEPT.c.status, Status.UNCERTIFIED.value) == f.status.value)
+    elif f.status:
         where.append(KEPT.c.status == f.status.value)
     if f.district:
         where.append(ENTITIES.c.district == f.district)
@@ -91,18 +94,34 @@ def _item(row: Any) -> EntityItem:
     )
 
 
+def _source(f: EntityFilters) -> sa.FromClause:
+    """`entities` alone unless a status is asked for: joining the kept answer to every row only to count
+    them costs seconds at 100,000 entities (benchmarks/console.py)."""
+    if f.status is None:
+        return ENTITIES
+    if f.status is Status.UNCERTIFIED:
+        return _JOIN
+    return ENTITIES.join(KEPT, KEPT.c.entity_id == ENTITIES.c.id)
+
+
 def entity_page(
     session: Session, scope: Scope, f: EntityFilters, page: int, per_page: int
 ) -> tuple[list[EntityItem], int]:
-    where = _entity_where(session, scope, f)
-    total = session.execute(sa.select(sa.func.count()).select_from(_JOIN).where(*where)).scalar_one()
+    if f.status not in (None, Status.UNCERTIFIED) and not (f.q or f.district or f.kind) and scope.district is None:
+        # Only a status: the kept answer's own rows (one per entity) and its status index answer it alone.
+        assert f.status is not None
+        only = KEPT.c.status == f.status.value
+        total = session.execute(sa.select(sa.func.count()).select_from(KEPT).where(only)).scalar_one()
+        ids = sa.select(KEPT.c.entity_id).where(only).order_by(KEPT.c.credit_code)
+    else:
+        where = _entity_where(session, scope, f)
+        source = _source(f)
+        total = session.execute(sa.select(sa.func.count()).select_from(source).where(*where)).scalar_one()
+        ids = sa.select(ENTITIES.c.id).select_from(source).where(*where).order_by(ENTITIES.c.credit_code)
+    ids = ids.limit(per_page).offset((page - 1) * per_page)
+    page_ids = list(session.execute(ids).scalars())
     rows = session.execute(
-        sa.select(*_COLUMNS)
-        .select_from(_JOIN)
-        .where(*where)
-        .order_by(ENTITIES.c.credit_code)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        sa.select(*_COLUMNS).select_from(_JOIN).where(ENTITIES.c.id.in_(page_ids)).order_by(ENTITIES.c.credit_code)
     ).all()
     return [_item(r) for r in rows], int(total)
 

@@ -98,3 +98,30 @@ def test_reads_and_refused_writes_leave_no_audit_row(cli: Database, monkeypatch:
     assert main(["users", "list"]) == 0
     with cli.session() as session:
         assert session.execute(sa.select(sa.func.count()).select_from(AuditRow)).scalar_one() == 0
+
+
+def test_the_daemons_writes_are_audited_as_daemon_host(db: Database) -> None:
+    import socket
+
+    from monitor.storage.console_models import UserRow
+
+    actor.set_process_actor(actor.daemon_actor())
+    try:
+        with db.session() as session:  # any write a daemon job makes, from any thread without the context
+            session.add(
+                UserRow(
+                    name="d",
+                    role="viewer",
+                    district="",
+                    password_hash="x",
+                    disabled=False,
+                    created_at=datetime.now(UTC),
+                    updated_at=datetime.now(UTC),
+                )
+            )
+    finally:
+        actor.set_process_actor(None)
+    with db.session() as session:
+        row = session.execute(sa.select(AuditRow)).scalar_one()
+    assert row.actor == f"daemon:{socket.gethostname()}" and row.origin == socket.gethostname()
+    assert row.changes == "users +"

@@ -5,12 +5,13 @@ for today first (`refresh`), so a status is right at any hour, also when no swee
 public fields leave this module (`RegistryItem`): never contact e-mails, notes, event details, the reasons or
 articles behind a status, who recorded anything, nor an entity that was never certified.
 
-Search (`q`): part of the name or of the credit code, case ignored in codes. A fragment of three characters or
-more is answered from the substring index of migration 0005 (SQLite FTS5 trigram, PostgreSQL pg_trgm GIN). A
-trigram index cannot serve one or two characters; those are answered by a scan of the names and codes
-(`LIKE '%x%'`). At 100,000 entities that scan costs a few tens of milliseconds (benchmarks/registry.py prints
-it), less than counting the tens of thousands of rows such a fragment matches in Chinese names: it is
-accepted rather than keeping a second (unigram/bigram) index in step with every roster write.
+Search (`q`): part of the name or of the credit code, case ignored in codes. Three characters or more are
+answered from the indexes of migration 0005: names through SQLite FTS5 trigram / PostgreSQL pg_trgm GIN,
+codes through the table of their suffixes (`registry_search_codes`, a range scan). A trigram index cannot
+serve one or two characters; those are answered by a scan of the names and codes (`LIKE '%x%'`). At 100,000
+entities that scan costs about as much as counting the thousands of rows such a fragment matches in Chinese
+names (benchmarks/registry.py prints it), so it is accepted rather than keeping a unigram/bigram index in step
+with every roster write.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ kept_answers = sa.table(
     sa.column("expires_on", sa.Date),
 )
 registry_search = sa.table("registry_search", sa.column("rowid", sa.Integer))
+code_suffixes = sa.table("registry_search_codes", sa.column("suffix", sa.String), sa.column("entity_id", sa.Integer))
 
 _CODE_CHARS = re.compile(r"^[0-9A-Za-z]+$")
 
@@ -134,21 +136,29 @@ def _fts_phrase(fragment: str) -> str:
 
 def text_condition(dialect: str, q: str) -> sa.ColumnElement[bool]:
     """Rows whose name or credit code contains `q` (case ignored for Latin letters, so in codes)."""
-    code = q.upper() if _CODE_CHARS.match(q) else None
-    if dialect == "sqlite":
-        if len(q) >= TRIGRAM:
-            # FTS5 trigram (case-insensitive) matches the phrase inside either column.
-            match = sa.text("registry_search MATCH :phrase").bindparams(phrase=_fts_phrase(q))
-            return entities.c.id.in_(sa.select(registry_search.c.rowid).where(match))
-        name = entities.c.name.like(_like_pattern(q), escape="\\")  # SQLite's LIKE ignores ASCII case
-        if code is None:
-            return name
-        return sa.or_(name, entities.c.credit_code.like(_like_pattern(code), escape="\\"))
-    # PostgreSQL: ILIKE with the default backslash escape, which the pg_trgm GIN indexes serve (>= 3 chars).
-    name = entities.c.name.ilike(_like_pattern(q))
-    if code is None:
-        return name
-    return sa.or_(name, entities.c.credit_code.ilike(_like_pattern(code)))
+    code = q.upper() if _CODE_CHARS.match(q) else None  # a credit code has only digits and capitals
+    if len(q) < TRIGRAM:
+        # No index serves one or two characters: a scan of the names (and the codes), see the module's text.
+        if dialect == "sqlite":  # SQLite's LIKE ignores ASCII case
+            name = entities.c.name.like(_like_pattern(q), escape="\\")
+            code_hit = entities.c.credit_code.like(_like_pattern(code or ""), escape="\\")
+        else:  # PostgreSQL's default LIKE escape is the backslash
+            name = entities.c.name.ilike(_like_pattern(q))
+            code_hit = entities.c.credit_code.like(_like_pattern(code or ""))
+        return sa.or_(name, code_hit) if code else name
+    hits: list[sa.Select[Any]] = []
+    if dialect == "sqlite":  # FTS5 trigram: case-insensitive phrase inside the name
+        match = sa.text("registry_search MATCH :phrase").bindparams(phrase="name : " + _fts_phrase(q))
+        hits.append(sa.select(registry_search.c.rowid).where(match))
+    else:  # pg_trgm GIN index on entities.name serves ILIKE
+        hits.append(sa.select(entities.c.id).where(entities.c.name.ilike(_like_pattern(q))))
+    if code is not None:  # a suffix of the code starts with the fragment
+        hits.append(
+            sa.select(code_suffixes.c.entity_id).where(
+                code_suffixes.c.suffix >= code, code_suffixes.c.suffix < code + "~"
+            )
+        )
+    return entities.c.id.in_(hits[0] if len(hits) == 1 else sa.union(*hits))
 
 
 def _where(session: Session, filters: Filters) -> list[sa.ColumnElement[bool]]:
@@ -165,14 +175,20 @@ def _where(session: Session, filters: Filters) -> list[sa.ColumnElement[bool]]:
 
 
 def search(session: Session, filters: Filters, page: int, per_page: int) -> Page:
-    """One page of the registry, ordered by credit code, and the number of entities that match."""
+    """One page of the registry and the number of entities that match, in roster order (`entities.id`: stable
+    across pages, and the order in which both search indexes hand out their matches, so a page of a broad
+    search stops after its rows instead of sorting every match)."""
     where = _where(session, filters)
-    total = session.execute(sa.select(sa.func.count()).select_from(_JOIN).where(*where)).scalar_one()
+    if filters.q or filters.district or filters.kind:
+        counted = sa.select(sa.func.count()).select_from(_JOIN).where(*where)
+    else:  # only the kept answer is filtered: count it alone (every answer has its roster row), not the join
+        counted = sa.select(sa.func.count()).select_from(kept_answers).where(*where)
+    total = session.execute(counted).scalar_one()
     rows = session.execute(
         sa.select(*_COLUMNS)
         .select_from(_JOIN)
         .where(*where)
-        .order_by(entities.c.credit_code)
+        .order_by(entities.c.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()

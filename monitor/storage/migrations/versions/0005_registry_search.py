@@ -1,9 +1,15 @@
-"""Registry search: a substring index on entity names and credit codes (SPEC 8, the public registry).
+"""Registry search: substring indexes on entity names and credit codes (SPEC 8, the public registry).
 
-SQLite: an FTS5 table with the trigram tokenizer over `entities` (external content), kept in step with every
-roster write by triggers, whoever writes (ORM, bulk import, a later migration). PostgreSQL: pg_trgm GIN
-indexes, which the database maintains itself. Both answer `LIKE '%fragment%'`-style queries of three or more
-characters from the index; shorter fragments are discussed in monitor/registry.py.
+Names: on SQLite an FTS5 table with the trigram tokenizer over `entities.name` (external content), kept in
+step with every roster write by triggers, whoever writes (ORM, bulk import, a later migration); on PostgreSQL
+a pg_trgm GIN index, which the database maintains itself. Both answer a fragment of three or more characters.
+
+Credit codes: every code shares its leading trigrams with the whole roster (91510104...), which makes a
+trigram index slow for them; instead `registry_search_codes` holds each code's suffixes of three characters or
+more, so "contains Q" is a range scan "suffix starts with Q" on its primary key. Triggers keep it in step
+(SQLite: with the helper table of positions `registry_search_positions`; PostgreSQL: a trigger function).
+
+Shorter fragments (one or two characters) are discussed in monitor/registry.py.
 
 Revision ID: 0005
 Revises: 0003
@@ -17,47 +23,102 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
+CODE_LENGTH = 18
+MIN_FRAGMENT = 3
+
 SQLITE_UP = [
     """CREATE VIRTUAL TABLE registry_search USING fts5(
-        name, credit_code, content='entities', content_rowid='id', tokenize='trigram')""",
-    """CREATE TRIGGER registry_search_ai AFTER INSERT ON entities BEGIN
-        INSERT INTO registry_search(rowid, name, credit_code) VALUES (new.id, new.name, new.credit_code);
+        name, content='entities', content_rowid='id', tokenize='trigram')""",
+    "CREATE TABLE registry_search_positions (n INTEGER PRIMARY KEY)",
+    f"""INSERT INTO registry_search_positions (n)
+        SELECT value FROM (WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM s
+        WHERE value < {CODE_LENGTH}) SELECT value FROM s)""",
+    """CREATE TABLE registry_search_codes (
+        suffix VARCHAR(18) NOT NULL, entity_id INTEGER NOT NULL, PRIMARY KEY (suffix, entity_id)) WITHOUT ROWID""",
+    "CREATE INDEX registry_search_codes_entity ON registry_search_codes (entity_id)",
+    f"""CREATE TRIGGER registry_search_ai AFTER INSERT ON entities BEGIN
+        INSERT INTO registry_search(rowid, name) VALUES (new.id, new.name);
+        INSERT OR IGNORE INTO registry_search_codes (suffix, entity_id)
+            SELECT substr(new.credit_code, n), new.id FROM registry_search_positions
+            WHERE n <= length(new.credit_code) - {MIN_FRAGMENT - 1};
     END""",
     """CREATE TRIGGER registry_search_ad AFTER DELETE ON entities BEGIN
-        INSERT INTO registry_search(registry_search, rowid, name, credit_code)
-        VALUES ('delete', old.id, old.name, old.credit_code);
+        INSERT INTO registry_search(registry_search, rowid, name) VALUES ('delete', old.id, old.name);
+        DELETE FROM registry_search_codes WHERE entity_id = old.id;
     END""",
-    """CREATE TRIGGER registry_search_au AFTER UPDATE OF name, credit_code ON entities BEGIN
-        INSERT INTO registry_search(registry_search, rowid, name, credit_code)
-        VALUES ('delete', old.id, old.name, old.credit_code);
-        INSERT INTO registry_search(rowid, name, credit_code) VALUES (new.id, new.name, new.credit_code);
+    """CREATE TRIGGER registry_search_au_name AFTER UPDATE OF name ON entities BEGIN
+        INSERT INTO registry_search(registry_search, rowid, name) VALUES ('delete', old.id, old.name);
+        INSERT INTO registry_search(rowid, name) VALUES (new.id, new.name);
+    END""",
+    f"""CREATE TRIGGER registry_search_au_code AFTER UPDATE OF credit_code ON entities BEGIN
+        DELETE FROM registry_search_codes WHERE entity_id = old.id;
+        INSERT OR IGNORE INTO registry_search_codes (suffix, entity_id)
+            SELECT substr(new.credit_code, n), new.id FROM registry_search_positions
+            WHERE n <= length(new.credit_code) - {MIN_FRAGMENT - 1};
     END""",
     "INSERT INTO registry_search(registry_search) VALUES ('rebuild')",
+    f"""INSERT OR IGNORE INTO registry_search_codes (suffix, entity_id)
+        SELECT substr(e.credit_code, p.n), e.id FROM entities e JOIN registry_search_positions p
+        ON p.n <= length(e.credit_code) - {MIN_FRAGMENT - 1}""",
 ]
 SQLITE_DOWN = [
-    "DROP TRIGGER IF EXISTS registry_search_au",
+    "DROP TRIGGER IF EXISTS registry_search_au_code",
+    "DROP TRIGGER IF EXISTS registry_search_au_name",
     "DROP TRIGGER IF EXISTS registry_search_ad",
     "DROP TRIGGER IF EXISTS registry_search_ai",
+    "DROP TABLE IF EXISTS registry_search_codes",
+    "DROP TABLE IF EXISTS registry_search_positions",
     "DROP TABLE IF EXISTS registry_search",
 ]
 
+PG_FUNCTION = f"""
+CREATE FUNCTION registry_search_codes_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        DELETE FROM registry_search_codes WHERE entity_id = OLD.id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO registry_search_codes (suffix, entity_id)
+        SELECT DISTINCT substr(NEW.credit_code, n), NEW.id
+        FROM generate_series(1, length(NEW.credit_code) - {MIN_FRAGMENT - 1}) AS n
+        ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END $$
+"""
+
 
 def upgrade() -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
         for statement in SQLITE_UP:
             op.execute(statement)
-    elif dialect == "postgresql":
+    elif bind.dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         # The operator class lives where the extension was installed, maybe outside our search_path.
-        schema = (
-            op.get_bind()
-            .exec_driver_sql("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'")
-            .scalar_one()
+        schema = bind.exec_driver_sql(
+            "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
+        ).scalar_one()
+        op.execute(f"CREATE INDEX registry_search_name_trgm ON entities USING gin (name {schema}.gin_trgm_ops)")
+        # COLLATE "C": "starts with" is a byte range whatever the database's collation.
+        op.execute(
+            """CREATE TABLE registry_search_codes (
+                suffix VARCHAR(18) COLLATE "C" NOT NULL,
+                entity_id BIGINT NOT NULL,
+                PRIMARY KEY (suffix, entity_id))"""
         )
-        ops = f"{schema}.gin_trgm_ops"
-        op.execute(f"CREATE INDEX registry_search_name_trgm ON entities USING gin (name {ops})")
-        op.execute(f"CREATE INDEX registry_search_code_trgm ON entities USING gin (credit_code {ops})")
+        op.execute("CREATE INDEX registry_search_codes_entity ON registry_search_codes (entity_id)")
+        op.execute(PG_FUNCTION)
+        op.execute(
+            """CREATE TRIGGER registry_search_codes_sync AFTER INSERT OR DELETE OR UPDATE OF credit_code
+               ON entities FOR EACH ROW EXECUTE FUNCTION registry_search_codes_sync()"""
+        )
+        op.execute(
+            f"""INSERT INTO registry_search_codes (suffix, entity_id)
+                SELECT DISTINCT substr(e.credit_code, n), e.id
+                FROM entities e, generate_series(1, length(e.credit_code) - {MIN_FRAGMENT - 1}) AS n
+                ON CONFLICT DO NOTHING"""
+        )
 
 
 def downgrade() -> None:
@@ -66,5 +127,7 @@ def downgrade() -> None:
         for statement in SQLITE_DOWN:
             op.execute(statement)
     elif dialect == "postgresql":
-        op.execute("DROP INDEX IF EXISTS registry_search_code_trgm")
+        op.execute("DROP TRIGGER IF EXISTS registry_search_codes_sync ON entities")
+        op.execute("DROP FUNCTION IF EXISTS registry_search_codes_sync()")
+        op.execute("DROP TABLE IF EXISTS registry_search_codes")
         op.execute("DROP INDEX IF EXISTS registry_search_name_trgm")

@@ -148,7 +148,7 @@ def text_condition(dialect: str, q: str) -> sa.ColumnElement[bool]:
         return sa.or_(name, code_hit) if code else name
     hits: list[sa.Select[Any]] = []
     if dialect == "sqlite":  # FTS5 trigram: case-insensitive phrase inside the name
-        match = sa.text("registry_search MATCH :phrase").bindparams(phrase="name : " + _fts_phrase(q))
+        match = sa.literal_column("registry_search").op("MATCH")(sa.bindparam("phrase", "name : " + _fts_phrase(q)))
         hits.append(sa.select(registry_search.c.rowid).where(match))
     else:  # pg_trgm GIN index on entities.name serves ILIKE
         hits.append(sa.select(entities.c.id).where(entities.c.name.ilike(_like_pattern(q))))
@@ -176,7 +176,7 @@ def _where(session: Session, filters: Filters) -> list[sa.ColumnElement[bool]]:
 
 def search(session: Session, filters: Filters, page: int, per_page: int) -> Page:
     """One page of the registry and the number of entities that match, in roster order (`entities.id`: stable
-    across pages, and the order in which both search indexes hand out their matches, so a page of a broad
+    across pages, and the order in which both search indexes hand out their matches, so the page of a broad
     search stops after its rows instead of sorting every match)."""
     where = _where(session, filters)
     if filters.q or filters.district or filters.kind:

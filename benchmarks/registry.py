@@ -199,9 +199,8 @@ def in_process(db: Database, settings: config.Settings, cal: WorkCalendar, today
         )
 
 
-def pg_database(base: str) -> str:
+def pg_database(base: str, name: str = "sme_bench_registry") -> str:
     url = sa.engine.make_url(base)
-    name = "sme_bench_registry"
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         if not conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).first():
@@ -220,8 +219,9 @@ def main() -> None:
     parser.add_argument(
         "--pg-url",
         default=os.environ.get("SME_MONITOR_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
-        help="a PostgreSQL server; the benchmark uses its own database sme_bench_registry there",
+        help="a PostgreSQL server; the benchmark uses its own database there (--pg-database)",
     )
+    parser.add_argument("--pg-database", default="sme_bench_registry")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     settings = config.load(environ={})
@@ -231,7 +231,7 @@ def main() -> None:
         url = (
             f"sqlite:///{args.dir / f'registry-{args.entities}.db'}"
             if backend == "sqlite"
-            else pg_database(args.pg_url)
+            else pg_database(args.pg_url, args.pg_database)
         )
         db = Database(url)
         prepare(db, args.entities)

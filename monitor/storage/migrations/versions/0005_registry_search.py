@@ -94,11 +94,15 @@ def upgrade() -> None:
         for statement in SQLITE_UP:
             op.execute(statement)
     elif bind.dialect.name == "postgresql":
-        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        # One extension per database, shared by every schema in it: installed in `public` where there is one,
+        # so that dropping another schema (a test's, say) never takes it and the indexes built on it along.
+        # pg_trgm is a trusted extension: the database owner may create it.
+        where = "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
+        if bind.exec_driver_sql(where).scalar() is None:
+            public = bind.exec_driver_sql("SELECT 1 FROM pg_namespace WHERE nspname = 'public'").scalar()
+            op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm" + (" SCHEMA public" if public else ""))
         # The operator class lives where the extension was installed, maybe outside our search_path.
-        schema = bind.exec_driver_sql(
-            "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
-        ).scalar_one()
+        schema = bind.exec_driver_sql(where).scalar_one()
         op.execute(f"CREATE INDEX registry_search_name_trgm ON entities USING gin (name {schema}.gin_trgm_ops)")
         # COLLATE "C": "starts with" is a byte range whatever the database's collation.
         op.execute(

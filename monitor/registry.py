@@ -5,13 +5,13 @@ for today first (`refresh`), so a status is right at any hour, also when no swee
 public fields leave this module (`RegistryItem`): never contact e-mails, notes, event details, the reasons or
 articles behind a status, who recorded anything, nor an entity that was never certified.
 
-Search (`q`): part of the name or of the credit code, case ignored in codes. Three characters or more are
-answered from the indexes of migration 0005: names through SQLite FTS5 trigram / PostgreSQL pg_trgm GIN,
-codes through the table of their suffixes (`registry_search_codes`, a range scan). A trigram index cannot
-serve one or two characters; those are answered by a scan of the names and codes (`LIKE '%x%'`). At 100,000
-entities that scan costs about as much as counting the thousands of rows such a fragment matches in Chinese
-names (benchmarks/registry.py prints it), so it is accepted rather than keeping a unigram/bigram index in step
-with every roster write.
+Search (`q`): part of the name or of the credit code, case ignored in codes (and for Latin letters in names).
+Answered from the indexes of migration 0005: a name fragment of three or more characters through SQLite FTS5
+trigram / PostgreSQL pg_trgm GIN; of two characters, which no trigram can serve, through the table of the
+names' bigrams; a code fragment of three or more through the table of the codes' suffixes (a range scan).
+One character is answered by a scan (`LIKE '%x%'`): a single Chinese character is in thousands of names, so
+counting them costs about what the scan does (benchmarks/registry.py prints it), and a unigram table would
+be as large as the names themselves.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ kept_answers = sa.table(
     sa.column("expires_on", sa.Date),
 )
 registry_search = sa.table("registry_search", sa.column("rowid", sa.Integer))
+bigrams = sa.table("registry_search_bigrams", sa.column("gram", sa.String), sa.column("entity_id", sa.Integer))
 code_suffixes = sa.table("registry_search_codes", sa.column("suffix", sa.String), sa.column("entity_id", sa.Integer))
 
 _CODE_CHARS = re.compile(r"^[0-9A-Za-z]+$")
@@ -130,6 +131,10 @@ def _like_pattern(fragment: str) -> str:
     return f"%{escaped}%"
 
 
+def _ascii_upper(text: str) -> str:
+    return "".join(c.upper() if c.isascii() else c for c in text)
+
+
 def _fts_phrase(fragment: str) -> str:
     return '"' + fragment.replace('"', '""') + '"'
 
@@ -139,8 +144,14 @@ def text_condition(dialect: str, q: str) -> sa.ColumnElement[bool]:
     code = q.upper() if _CODE_CHARS.match(q) else None  # a credit code has only digits and capitals
     # PostgreSQL: ILIKE costs 4x LIKE on Chinese text; it is needed only when there is a letter to fold.
     cased = any(c.isascii() and c.isalpha() for c in q)
-    if len(q) < TRIGRAM:
-        # No index serves one or two characters: a scan of the names (and the codes), see the module's text.
+    if len(q) == 2:  # the names' bigrams; a two-character code fragment is in most codes: scan them
+        pairs = sa.select(bigrams.c.entity_id).where(bigrams.c.gram == _ascii_upper(q))
+        if code is None:
+            return entities.c.id.in_(pairs)
+        codes = sa.select(entities.c.id).where(entities.c.credit_code.like(_like_pattern(code)))
+        return entities.c.id.in_(sa.union(pairs, codes))
+    if len(q) < 2:
+        # No index serves one character: a scan of the names (and the codes), see the module's text.
         if dialect == "sqlite":  # SQLite's LIKE ignores ASCII case
             name = entities.c.name.like(_like_pattern(q), escape="\\")
             code_hit = entities.c.credit_code.like(_like_pattern(code or ""), escape="\\")

@@ -60,6 +60,8 @@ def test_search_by_name_fragment_code_and_filters(site: tuple[LiveServer, Seed])
     server, s = site
     assert codes(api(server, "?q=锦江")) == {s.active}  # two characters: below what a trigram index serves
     assert codes(api(server, "?q=锦")) == {s.active, s.expiring}
+    assert codes(api(server, "?q=锦官")) == {s.expiring}
+    assert codes(api(server, "?q=Sc")) == {s.markup}  # a Latin pair in a name, any case
     assert codes(api(server, "?q=科创服务")) == {s.active}
     assert codes(api(server, "?q=科技服务平台")) == {s.expiring}
     assert codes(api(server, f"?q={s.base[:8].lower()}")) == {s.base}  # a code prefix, lower case

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from monitor.domain import Kind, Status
+from monitor.storage.kept_models import KeptAnswerRow
 from monitor.storage.models import EntityRow
 
 PUBLIC_STATUSES = (Status.ACTIVE, Status.SUSPENDED, Status.REVOKED, Status.EXPIRED)
@@ -33,14 +34,7 @@ MAX_Q = 100
 TRIGRAM = 3
 
 entities = EntityRow.__table__
-# The kept answer's columns the registry reads (the table is monitor.kept's; SPEC 10).
-kept_answers = sa.table(
-    "kept_answers",
-    sa.column("credit_code", sa.String),
-    sa.column("status", sa.String),
-    sa.column("certified_on", sa.Date),
-    sa.column("expires_on", sa.Date),
-)
+kept_answers = KeptAnswerRow.__table__  # the kept answer (monitor.kept, SPEC 10)
 registry_search = sa.table("registry_search", sa.column("rowid", sa.Integer))
 bigrams = sa.table("registry_search_bigrams", sa.column("gram", sa.String), sa.column("entity_id", sa.Integer))
 code_suffixes = sa.table("registry_search_codes", sa.column("suffix", sa.String), sa.column("entity_id", sa.Integer))
@@ -110,7 +104,7 @@ _COLUMNS = (
     kept_answers.c.expires_on,
     kept_answers.c.status,
 )
-_JOIN = entities.join(kept_answers, kept_answers.c.credit_code == entities.c.credit_code)
+_JOIN = entities.join(kept_answers, kept_answers.c.entity_id == entities.c.id)
 
 
 def _item(row: Any) -> RegistryItem:
@@ -225,6 +219,6 @@ def get(session: Session, credit_code: str) -> RegistryItem | None:
 def refresh(db: Any, today: date, calendar: Any, settings: Any) -> None:
     """Bring the kept answer up to date for `today` (a cache write, no data change): what every registry
     request does first, so a status is right at any hour although no sweep ran since midnight."""
-    from monitor import kept  # type: ignore[attr-defined]  # lands with the kept answer (migration 0004)
+    from monitor import kept
 
     kept.ensure_fresh(db, today, calendar, settings.rules)

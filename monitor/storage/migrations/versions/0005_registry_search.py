@@ -14,14 +14,14 @@ migration): on SQLite with the helper table of positions `registry_search_positi
 trigger function `registry_search_sync`.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-01
 """
 
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

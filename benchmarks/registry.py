@@ -176,9 +176,10 @@ def timed(fn: Callable[[], object], repeat: int) -> float:
 
 def in_process(db: Database, settings: config.Settings, cal: WorkCalendar, today: date) -> None:
     t = time.perf_counter()
-    registry.refresh(db, today, cal, settings)
+    freshness = registry.Freshness(cal, settings.rules)
+    freshness.ensure(db, today)
     print(f"  kept answer brought up to date for {today}: {time.perf_counter() - t:.2f} s")
-    fresh = timed(lambda: registry.refresh(db, today, cal, settings), 20)
+    fresh = timed(lambda: freshness.ensure(db, today), 20)
     print(f"  freshness check per request when nothing changed: {fresh:.2f} ms (median of 20)")
     with db.engine.connect() as conn:
         sample = [r[0] for r in conn.exec_driver_sql("SELECT name FROM entities ORDER BY random() LIMIT 30").all()]

@@ -17,6 +17,7 @@ be as large as the names themselves.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -24,7 +25,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from monitor.config import RuleSettings
 from monitor.domain import Kind, Status
+from monitor.legal_time import WorkCalendar
+from monitor.storage.db import Database
 from monitor.storage.kept_models import KeptAnswerRow
 from monitor.storage.models import EntityRow
 
@@ -216,9 +220,32 @@ def get(session: Session, credit_code: str) -> RegistryItem | None:
     return _item(row) if row is not None else None
 
 
-def refresh(db: Any, today: date, calendar: Any, settings: Any) -> None:
-    """Bring the kept answer up to date for `today` (a cache write, no data change): what every registry
-    request does first, so a status is right at any hour although no sweep ran since midnight."""
-    from monitor import kept
+class Freshness:
+    """Keeps the kept answer fresh for the registry's readers: what every registry request calls first.
 
-    kept.ensure_fresh(db, today, calendar, settings.rules)
+    `kept.ensure_fresh` with the fingerprint computed once (settings and calendar are fixed for the life of a
+    server; computing it costs milliseconds, more than the check itself), and one refresh at a time in this
+    process: requests that find the answer out of date wait for the refresh in progress, then check again
+    (a cache write, no data change), instead of evaluating the same entities side by side."""
+
+    def __init__(self, calendar: WorkCalendar, rules: RuleSettings) -> None:
+        from monitor import kept
+
+        self.calendar, self.rules = calendar, rules
+        self.fingerprint = kept.fingerprint(rules, calendar)
+        self._lock = threading.Lock()
+
+    def _due(self, db: Database, today: date) -> bool:
+        from monitor import kept
+
+        with db.session() as session:
+            return kept.needs_refresh(session, today, self.fingerprint)
+
+    def ensure(self, db: Database, today: date) -> None:
+        if not self._due(db, today):
+            return
+        from monitor import kept
+
+        with self._lock:
+            if self._due(db, today):
+                kept.refresh(db, today, self.calendar, self.rules)

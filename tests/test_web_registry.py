@@ -238,3 +238,20 @@ def test_openapi_describes_every_parameter_and_answer(site: tuple[LiveServer, Se
         assert "$ref" in answer["content"]["application/json"]["schema"]
     item = doc["components"]["schemas"]["Item"]
     assert item["required"] == list(registry.FIELDS) and item["additionalProperties"] is False
+
+
+def test_a_new_event_shows_on_the_next_request(site: tuple[LiveServer, Seed]) -> None:
+    from datetime import UTC, date, datetime
+
+    from monitor.domain import EventKind
+    from monitor.storage import repository
+    from monitor.storage.models import EntityRow
+
+    server, s = site
+    assert server.get(f"/api/v1/registry/{s.active}").json()["status"] == "active"  # the kept answer is filled
+    with server.db.session() as session:
+        entity_id = session.execute(sa.select(EntityRow.id).where(EntityRow.credit_code == s.active)).scalar_one()
+        event = repository.NewEvent(s.active, EventKind.MISCONDUCT, date(2026, 3, 9), detail="fraud")
+        repository.append_event(session, entity_id, event, datetime(2026, 3, 9, 2, tzinfo=UTC))
+    assert server.get(f"/api/v1/registry/{s.active}").json()["status"] == "revoked"
+    assert s.active in codes(api(server, "?status=revoked"))

@@ -65,7 +65,7 @@ def _summary(code: str, st: EntityStatus, entity: Any) -> dict[str, Any]:
 
 
 def list_entities(ctx: Context) -> int:
-    from monitor.sweep import run_sweep
+    from monitor import kept
 
     args = ctx.args
     known = {d.name for d in ctx.settings.districts}
@@ -73,8 +73,7 @@ def list_entities(ctx: Context) -> int:
         raise UsageError(f"--district: 未知区县 (unknown district): {args.district!r}")
     as_of = ctx.as_of()
     db = ctx.checked_db()
-    with db.session() as session:
-        result = run_sweep(session, as_of, ctx.calendar, ctx.settings.rules)
+    result = kept.current(db, as_of, ctx.calendar, ctx.settings.rules, today=ctx.today)
     rows = [
         _summary(code, st, result.entities[code])
         for code, st in result.statuses.items()

@@ -18,6 +18,7 @@ from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from monitor.domain import Entity, Event, EventKind, History, Kind, Scheme
+from monitor.storage import stale
 from monitor.storage.models import CertificationRow, DistrictReportRow, EntityRow, EventRow, FilingRow
 
 CHUNK = 5000
@@ -171,6 +172,22 @@ def iter_histories(
                 yield Unreadable(credit_code=row[1], district=row[4], error=f"{type(exc).__name__}: {exc}")
 
 
+def entities(session: Session, codes: Iterable[str] | None = None) -> dict[str, Entity]:
+    """Credit code -> roster entity (without events or filings), for `codes` or the whole roster."""
+    query = select(*_ENTITY_COLUMNS)
+    wanted = None if codes is None else sorted(set(codes))
+    out: dict[str, Entity] = {}
+    parts = [None] if wanted is None else [wanted[i : i + 900] for i in range(0, len(wanted), 900)]
+    for part in parts:
+        q = query if part is None else query.where(EntityRow.credit_code.in_(part))
+        for row in session.execute(q):
+            try:
+                out[row[1]] = _entity_from_tuple(row)
+            except ValueError:
+                continue  # unreadable: the evaluation reports it
+    return out
+
+
 def load_history(session: Session, code: str) -> History | Unreadable | None:
     return next(iter_histories(session, codes=[code]), None)
 
@@ -216,6 +233,7 @@ def append_event(session: Session, entity_id: int, ev: NewEvent, now: datetime) 
         recorded_at=now,
     )
     session.add(row)
+    stale.mark_stale(session, [entity_id])
     if ev.kind is EventKind.CERTIFIED:
         session.flush()
         session.add(

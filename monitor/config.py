@@ -521,15 +521,15 @@ def _build(d: dict[str, Any], source: str, origins: Origins) -> Settings:
             http_host=daemon["http_host"],
             http_port=daemon["http_port"],
         ),
+        imports=ImportLimits(
+            **{k: _positive(f"imports.{k}", v, origins) for k, v in d["imports"].items()},
+        ),
         web=WebSettings(
             host=web["host"],
             port=web["port"],
             base_url=web["base_url"],
             secret_key=web["secret_key"],
             session_hours=_positive("web.session_hours", web["session_hours"], origins),
-        ),
-        imports=ImportLimits(
-            **{k: _positive(f"imports.{k}", v, origins) for k, v in d["imports"].items()},
         ),
         source=source,
     )

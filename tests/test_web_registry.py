@@ -25,8 +25,8 @@ def site(db: Database) -> Iterator[tuple[LiveServer, Seed]]:
 def api(server: LiveServer, query: str = "") -> dict[str, Any]:
     answer = server.get(f"/api/v1/registry{query}")
     assert answer.status_code == 200, answer.text
-    data: dict[str, Any] = answer.json()
-    return data
+    page: dict[str, Any] = answer.json()
+    return page
 
 
 def codes(page: dict[str, Any]) -> set[str]:
@@ -62,6 +62,8 @@ def test_search_by_name_fragment_code_and_filters(site: tuple[LiveServer, Seed])
     server, s = site
     assert codes(api(server, "?q=锦江")) == {s.active}  # two characters: below what a trigram index serves
     assert codes(api(server, "?q=锦")) == {s.active, s.expiring}
+    assert codes(api(server, "?q=锦官")) == {s.expiring}
+    assert codes(api(server, "?q=Sc")) == {s.markup}  # a Latin pair in a name, any case
     assert codes(api(server, "?q=科创服务")) == {s.active}
     assert codes(api(server, "?q=科技服务平台")) == {s.expiring}
     assert codes(api(server, f"?q={s.base[:8].lower()}")) == {s.base}  # a code prefix, lower case
@@ -237,3 +239,20 @@ def test_openapi_describes_every_parameter_and_answer(site: tuple[LiveServer, Se
         assert "$ref" in answer["content"]["application/json"]["schema"]
     item = doc["components"]["schemas"]["Item"]
     assert item["required"] == list(registry.FIELDS) and item["additionalProperties"] is False
+
+
+def test_a_new_event_shows_on_the_next_request(site: tuple[LiveServer, Seed]) -> None:
+    from datetime import UTC, date, datetime
+
+    from monitor.domain import EventKind
+    from monitor.storage import repository
+    from monitor.storage.models import EntityRow
+
+    server, s = site
+    assert server.get(f"/api/v1/registry/{s.active}").json()["status"] == "active"  # the kept answer is filled
+    with server.db.session() as session:
+        entity_id = session.execute(sa.select(EntityRow.id).where(EntityRow.credit_code == s.active)).scalar_one()
+        event = repository.NewEvent(s.active, EventKind.MISCONDUCT, date(2026, 3, 9), detail="fraud")
+        repository.append_event(session, entity_id, event, datetime(2026, 3, 9, 2, tzinfo=UTC))
+    assert server.get(f"/api/v1/registry/{s.active}").json()["status"] == "revoked"
+    assert s.active in codes(api(server, "?status=revoked"))

@@ -51,7 +51,8 @@ class EntityItem:
 
 
 def fresh(state: AppState, today: date) -> None:
-    kept.ensure_fresh(state.db, today, state.calendar, state.settings.rules)
+    """The kept answer up to date for today (the registry's `Freshness`: one refresh at a time)."""
+    state.freshness.ensure(state.db, today)
 
 
 def _entity_where(session: Session, scope: Scope, f: EntityFilters) -> list[sa.ColumnElement[bool]]:

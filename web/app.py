@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 
 from monitor.config import Settings
 from monitor.legal_time import WorkCalendar
+from monitor.registry import Freshness
 from monitor.storage.db import Database
 from web import console, errors
 from web.middleware import RequestClockAndLog, SecurityHeaders
@@ -61,6 +62,7 @@ class AppState:
     db: Database
     calendar: WorkCalendar
     clock: Clock
+    freshness: Freshness  # the kept answer brought up to date at a request's start (monitor.registry)
 
 
 def system_clock() -> datetime:
@@ -77,11 +79,13 @@ def create_app(
     """The ASGI app. `clock` returns an aware datetime and is read once, when a request starts; tests pass a
     fixed one. The database is shared with the daemon: SQLite is switched to WAL so readers never wait on it."""
     db.use_wal()
+    calendar = calendar if calendar is not None else WorkCalendar.load(settings.holidays_file)
     state = AppState(
         settings=settings,
         db=db,
-        calendar=calendar if calendar is not None else WorkCalendar.load(settings.holidays_file),
+        calendar=calendar,
         clock=clock,
+        freshness=Freshness(calendar, settings.rules),
     )
     routes: list[BaseRoute] = [Mount("/static", app=StaticFiles(directory=STATIC), name="static")]
     for module in ROUTE_MODULES:

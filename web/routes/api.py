@@ -91,7 +91,7 @@ def openapi_document(districts: tuple[str, ...], server_url: str) -> dict[str, A
             "/api/v1/registry": {
                 "get": {
                     "operationId": "searchRegistry",
-                    "summary": "Search the registry (ordered by credit code)",
+                    "summary": "Search the registry (in roster order)",
                     "parameters": [
                         {
                             "name": "q",

@@ -56,7 +56,7 @@ add_texts(
 
 def _fresh(request: Request) -> None:
     state = app_state(request)
-    registry.refresh(state.db, request_today(request), state.calendar, state.settings)
+    state.freshness.ensure(state.db, request_today(request))
 
 
 def _districts(request: Request) -> tuple[str, ...]:

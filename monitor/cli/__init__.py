@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from monitor import __version__, config
 from monitor.cli import (
+    commands_applications,
     commands_check,
     commands_db,
     commands_demo,
@@ -33,6 +34,7 @@ COMMAND_MODULES = [
     commands_db,
     commands_entities,
     commands_import,
+    commands_applications,
     commands_check,
     commands_notify,
     commands_demo,

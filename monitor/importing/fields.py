@@ -37,6 +37,7 @@ ENTITY_FIELDS: tuple[Field, ...] = (
     Field("cert_no", "证书编号", ("certificateno", "certno", "证书号", "牌匾编号")),
     Field("email", "联系邮箱", ("emails", "e-mail", "邮箱", "电子邮箱", "电子邮件")),
     Field("scheme", "认定依据", ("认定办法",)),
+    Field("functions", "服务功能", ("认定服务功能",)),
 )
 
 FILING_FIELDS: tuple[Field, ...] = (

@@ -40,10 +40,20 @@ ENTITY_FIELDS: tuple[Field, ...] = (
     Field("functions", "服务功能", ("认定服务功能",)),
 )
 
+
+def _figure_fields() -> tuple[Field, ...]:
+    """The month's service figures a filing may carry (SPEC 9): the fields of the function conditions."""
+    from monitor.applications.conditions import figure_fields
+    from monitor.applications.fields import BY_NAME
+
+    return tuple(Field(name, BY_NAME[name].zh, BY_NAME[name].aliases) for name in figure_fields())
+
+
 FILING_FIELDS: tuple[Field, ...] = (
     Field(_CREDIT_CODE.name, _CREDIT_CODE.zh, _CREDIT_CODE.aliases, required=True),
     Field("period", "填报月份", ("month", "月份", "所属月份"), required=True),
     Field("filed_on", "填报日期", ("filed", "填报时间"), required=True),
+    *_figure_fields(),
 )
 
 EVENT_FIELDS: tuple[Field, ...] = (

@@ -6,7 +6,7 @@ import argparse
 from dataclasses import replace
 
 from monitor import demo
-from monitor.cli import commands_check, commands_entities
+from monitor.cli import commands_applications, commands_check, commands_entities
 from monitor.cli.context import Context, parse_date
 from monitor.config import Settings, redact_url
 from notifications.demo import write_demo_mail
@@ -15,7 +15,7 @@ from notifications.demo import write_demo_mail
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="load a realistic demo data set and print what the monitor finds")
     p.add_argument("--as-of", type=parse_date, metavar="DATE", help="date the demo story around DATE")
-    p.set_defaults(handler=demo_command, json=False, status=None, district=None, messages=True)
+    p.set_defaults(handler=demo_command, json=False, status=None, district=None, messages=True, year=None)
 
 
 def demo_settings(settings: Settings) -> Settings:
@@ -42,6 +42,8 @@ def demo_command(ctx: Context) -> int:
     commands_entities.list_entities(ctx)
     print()
     status = commands_check.check_command(ctx)
+    print("\n申报及认定条件核对（《办法》第四条至第七条）(applications checked against Arts. 4-7):")
+    commands_applications.list_command(ctx)
     mail = write_demo_mail(db, demo_settings(ctx.settings), ctx.calendar, as_of, ctx.now)
     print(
         f"\n演示邮件已写入 {mail.directory}/（本次 {mail.messages} 封 .eml）；合规日报可用浏览器打开：{mail.digest_html}"

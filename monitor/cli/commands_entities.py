@@ -8,6 +8,8 @@ from datetime import date
 from typing import Any
 
 from monitor import legal_time as lt
+from monitor.applications.evaluate import Verdict
+from monitor.applications.evaluate import check as check_application
 from monitor.cli.context import Context, UsageError, parse_date
 from monitor.cli.groups import group
 from monitor.cli.output import print_json, table
@@ -143,6 +145,20 @@ def show_entity(ctx: Context) -> int:
                 "filed_on": filed.isoformat(),
                 "deadline": deadline,
                 "on_time": on_time,
+                "figures": dict(known.figures.get(period, {})),
+            }
+        )
+    ban = (state.ban_from, state.ban_until) if state.ban_from and state.ban_until else None
+    applications = []
+    for app in known.applications:
+        result = check_application(app, ban, ctx.settings.locale)
+        applications.append(
+            {
+                "year": app.year,
+                "kind": app.kind.value,
+                "applied_on": app.applied_on,
+                "verdict": result.verdict.value,
+                "unmet": [c.id for c in result.unmet],
             }
         )
     findings = sorted(report.findings, key=lambda f: (-f.severity, f.days_left if f.days_left is not None else 10**6))
@@ -181,6 +197,8 @@ def show_entity(ctx: Context) -> int:
         "findings": [f.to_json(ctx.settings.locale) for f in findings],
         "timeline": timeline,
         "filings": filings,
+        "functions": list(e.functions),
+        "applications": applications,
     }
     if ctx.args.json:
         print_json(out)
@@ -225,6 +243,10 @@ def _print_entity(o: dict[str, Any], ctx: Context) -> None:
             ["日期", "事件", "结果", "详情", "备注", "记录人"],
         )
     )
+    for a in o["applications"]:
+        unmet = f"，未满足：{'、'.join(a['unmet'])}" if a["unmet"] else ""
+        verdict = Verdict(a["verdict"]).zh
+        print(f"\n  {a['year']}年度申报（{_d(a['applied_on'])}）：{verdict}{unmet}（详见 applications check）")
     if o["filings"]:
         late = [f["period"] for f in o["filings"] if not f["on_time"]]
         print(f"\n  月度填报：{len(o['filings'])} 期" + (f"，其中逾期填报：{'、'.join(late)}" if late else ""))

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from monitor import legal_time as lt
@@ -307,7 +308,7 @@ class Condition:
 
     @property
     def fields(self) -> tuple[str, ...]:
-        return self.test.fields()
+        return _fields(self.test)
 
     @property
     def where_zh(self) -> str:
@@ -317,6 +318,11 @@ class Condition:
             return article_zh(self.article)
         para = "第二款" if self.operating else ""
         return f"{article_zh(self.article)}{para}第（{_ZH_NUM[self.item]}）项"
+
+
+@cache
+def _fields(test: Node) -> tuple[str, ...]:
+    return test.fields()
 
 
 _ZH_NUM = {1: "一", 2: "二", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八"}

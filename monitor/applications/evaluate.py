@@ -12,10 +12,12 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from monitor.applications.conditions import (
     AGGREGATE_TEXT,
+    BY_ID,
     FUNCTIONS,
     FUNCTIONS_NEEDED,
     Condition,
@@ -72,17 +74,25 @@ class Check:
         return tuple(c for c in self.conditions if c.result is Result.UNMET)
 
 
+@cache
+def _words(condition_id: str, locale: str) -> tuple[str, str, str]:
+    """(need, text, where) of a condition: the same for every application, built once."""
+    c = BY_ID[condition_id]
+    return c.test.need(locale), c.zh if locale == "zh_CN" else c.en, c.where_zh
+
+
 def _one(c: Condition, values: Mapping[str, Any], ctx: Context, locale: str) -> ConditionResult:
     outcome = c.test.check(values, ctx)
+    need, text, where = _words(c.id, locale)
     return ConditionResult(
         id=c.id,
         article=c.article,
         item=c.item,
         result=outcome.result,
         value=outcome.value if outcome.result is not Result.UNKNOWN else None,
-        need=c.test.need(locale),
-        text=c.zh if locale == "zh_CN" else c.en,
-        where=c.where_zh,
+        need=need,
+        text=text,
+        where=where,
     )
 
 

@@ -230,13 +230,13 @@ class History:
             and all(a.applied_on <= as_of for a in self.applications)
         ):
             return self
-        filings = {p: f for p, f in self.filings.items() if f <= as_of}
         return History(
             entity=self.entity,
             events=tuple(e for e in self.events if e.date <= as_of),
-            filings=filings,
+            filings={p: f for p, f in self.filings.items() if f <= as_of},
             filings_from=self.filings_from,
             applications=tuple(a for a in self.applications if a.applied_on <= as_of),
-            # Figures are kept with their month's filing: not known before it was filed.
-            figures={p: v for p, v in self.figures.items() if p in filings},
+            # Figures are kept with their month's filing: not known before it was filed. (A month outside the
+            # filings window was read only when filed by then: repository.iter_histories.)
+            figures={p: v for p, v in self.figures.items() if self.filings.get(p, date.min) <= as_of},
         )

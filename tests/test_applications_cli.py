@@ -298,3 +298,27 @@ def test_bad_figure_in_a_filing(cli: Cli) -> None:
     r = cli("filings", "import", str(path))
     assert r.code == 2 and f"{path}:2: 线下政策服务企业数: " in r.err
     assert snapshot(cli.db) == before
+
+
+def test_figures_before_the_sweeps_filing_window_still_count(cli: Cli) -> None:
+    cli.load_roster()
+    from import_support import A
+
+    head = ["统一社会信用代码", "填报月份", "填报日期", "在线政策服务系统", "线下政策服务企业数"]
+    months = [[A, f"2026-{m:02d}", f"2026-{m:02d}-20", "是", "5"] for m in range(1, 11)]
+    roster = cli.file(
+        "functions.csv",
+        csv_text(
+            [
+                ["统一社会信用代码", "名称", "类型", "所属区县", "服务功能"],
+                [A, "成都市甲中小企业服务平台", "平台", "锦江区", "policy"],
+            ]
+        ),
+    )
+    assert cli("entities", "import", str(roster)).code == 0
+    assert cli("filings", "import", str(cli.file("f.csv", csv_text([head, *months])))).code == 0
+    found = json.loads(cli("check", "--json", "--as-of", "2026-11-05").out)
+    below = [f for f in found if f["rule"] == "SERVICE_BELOW_THRESHOLD" and f["entity"] == A]
+    # Ten closed months, January included although the sweep reads filings from March only.
+    params = below[0]["params"]
+    assert (params["so_far"]["policy_offline"], params["projected"]["policy_offline"], params["months"]) == (50, 60, 10)

@@ -188,7 +188,7 @@ def iter_histories(
             filings[eid][p] = f
         in_chunk = filtered, ids, low, high
         applications = _applications(session, in_chunk)
-        figures = _figures(session, in_chunk, date(as_of.year, 1, 1) if as_of is not None else None)
+        figures = _figures(session, in_chunk, as_of)
         for row in rows:
             try:
                 yield History(
@@ -236,13 +236,17 @@ def _application(t: Sequence[Any]) -> Application:
     return Application(year, _enum(_KINDS, kind, Kind), _as_date(applied_on), codec.loads(fields), name, district)
 
 
-def _figures(session: Session, chunk: _Chunk, since: date | None) -> dict[int, dict[date, dict[str, Any]]]:
-    """The service figures of each entity's months from `since` (the current year is all the rules read)."""
+def _figures(session: Session, chunk: _Chunk, as_of: date | None) -> dict[int, dict[date, dict[str, Any]]]:
+    """The service figures of each entity's months: with `as_of`, those of its year (all the rules read) whose
+    filing was made by then."""
     out: dict[int, dict[date, dict[str, Any]]] = defaultdict(dict)
     query = select(FilingFiguresRow.entity_id, type_coerce(FilingFiguresRow.period, String), FilingFiguresRow.figures)
     query = query.where(_in_chunk(FilingFiguresRow.entity_id, chunk))
-    if since is not None:
-        query = query.where(FilingFiguresRow.period >= since)
+    if as_of is not None:
+        query = query.join(
+            FilingRow,
+            (FilingRow.entity_id == FilingFiguresRow.entity_id) & (FilingRow.period == FilingFiguresRow.period),
+        ).where(FilingFiguresRow.period >= date(as_of.year, 1, 1), FilingRow.filed_on <= as_of)
     for eid, period, figures in session.execute(query):
         out[eid][_as_date(period)] = codec.loads(figures)
     return out

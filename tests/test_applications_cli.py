@@ -322,3 +322,32 @@ def test_figures_before_the_sweeps_filing_window_still_count(cli: Cli) -> None:
     # Ten closed months, January included although the sweep reads filings from March only.
     params = below[0]["params"]
     assert (params["so_far"]["policy_offline"], params["projected"]["policy_offline"], params["months"]) == (50, 60, 10)
+
+
+def test_events_file_with_the_procedure(cli: Cli) -> None:
+    assert _import(cli, "apps.csv", csv_text([HEADER, GOOD]))[0] == 0
+    good = [
+        {"credit_code": NEW, "kind": "区县初审", "date": "2026-06-01", "result": "合格", "year": 2026},
+        {"credit_code": NEW, "kind": "publicized", "date": "2026-07-01", "year": 2026},
+    ]
+    path = cli.file("events.jsonl", json_lines(good))
+    assert cli("events", "import", str(path)).code == 0
+    shown = json.loads(cli("entities", "show", NEW, "--json").out)
+    assert [(t["kind"], t["detail"]) for t in shown["timeline"]] == [
+        ("applied", "2026"),
+        ("district_reviewed", "2026"),
+        ("publicized", "2026"),
+    ]
+    assert shown["applications"] == [
+        {"year": 2026, "kind": "platform", "applied_on": "2026-05-10", "verdict": "eligible", "unmet": []}
+    ]
+    bad = [
+        {"credit_code": NEW, "kind": "expert_reviewed", "date": "2026-06-02", "year": 2026},
+        {"credit_code": NEW, "kind": "objection", "date": "2026-06-03", "year": 2019},
+    ]
+    path = cli.file("bad.jsonl", json_lines(bad))
+    before = snapshot(cli.db)
+    r = cli("events", "import", str(path))
+    assert r.code == 2
+    assert f"{path}:2: result: " in r.err and f"{path}:3: year: " in r.err
+    assert snapshot(cli.db) == before

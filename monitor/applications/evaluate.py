@@ -75,7 +75,7 @@ class Check:
 
 
 @cache
-def _words(condition_id: str, locale: str) -> tuple[str, str, str]:
+def condition_words(condition_id: str, locale: str) -> tuple[str, str, str]:
     """(need, text, where) of a condition: the same for every application, built once."""
     c = BY_ID[condition_id]
     return c.test.need(locale), c.zh if locale == "zh_CN" else c.en, c.where_zh
@@ -83,7 +83,7 @@ def _words(condition_id: str, locale: str) -> tuple[str, str, str]:
 
 def _one(c: Condition, values: Mapping[str, Any], ctx: Context, locale: str) -> ConditionResult:
     outcome = c.test.check(values, ctx)
-    need, text, where = _words(c.id, locale)
+    need, text, where = condition_words(c.id, locale)
     return ConditionResult(
         id=c.id,
         article=c.article,

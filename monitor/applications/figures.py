@@ -41,8 +41,7 @@ class YearStanding:
         return sum(1 for f in self.functions if f.result is Result.MET)
 
 
-def _number(v: Any) -> float:
-    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else 0.0
+_NUMBERS = (int, float)  # exact classes: a bool is not a count
 
 
 def standing(
@@ -79,7 +78,11 @@ def standing(
                 if latest:
                     values[field] = latest[-1]
                 continue
-            total = sum(_number(figures[p].get(field)) for p in months)
+            total = 0.0
+            for p in months:
+                v = figures[p].get(field)
+                if v.__class__ in _NUMBERS:
+                    total += v
             so_far[field] = total
             projected[field] = values[field] = round(total * 12 / closed, 1)
         outcome = cond.test.check(values, Context())

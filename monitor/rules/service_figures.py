@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from monitor import legal_time as lt
 from monitor.applications.conditions import FUNCTIONS_NEEDED, Result
+from monitor.applications.evaluate import condition_words
 from monitor.applications.figures import standing
 from monitor.domain import Kind, RuleId
 from monitor.rules.base import RuleInput, Stage, make
@@ -60,11 +61,11 @@ def evaluate(ri: RuleInput) -> Iterator[Finding]:
             meta=meta,
             function=f.function,
             condition=f.condition.id,
-            where=f.condition.where_zh,
+            where=condition_words(f.condition.id, "zh_CN")[2],
             so_far=f.so_far,
             projected=f.projected,
-            need_zh=f.condition.test.need("zh_CN"),
-            need_en=f.condition.test.need("en"),
+            need_zh=condition_words(f.condition.id, "zh_CN")[0],
+            need_en=condition_words(f.condition.id, "en")[0],
             months=year.closed,
             period=period,
         )

@@ -292,7 +292,8 @@ def _service_zh(f: Finding, p: Mapping[str, Any]) -> str:
     from monitor.applications.conditions import FUNCTION_ZH
 
     kind = Kind(p["kind"])
-    months = f"{p['period'].replace('..', '至')}（{p['months']}个月）"
+    first, last = p["period"].split("..")
+    months = f"{fmt_period(first, 'zh_CN')}至{fmt_period(last, 'zh_CN')}（{p['months']}个月）"
     if not p["function"]:
         names = "、".join(FUNCTION_ZH[kind][n] for n in p["on_track_names"]) or "无"
         return (

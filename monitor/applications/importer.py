@@ -25,9 +25,9 @@ from monitor.importing.common import REQUIRED, ImportOptions, RowCheck, Summary
 from monitor.importing.events import district_parser
 from monitor.importing.fields import Field
 from monitor.importing.problems import Problems
-from monitor.storage.bulk import insert_entities, roster
+from monitor.storage.bulk import append_events, chunks, insert_entities, roster
 from monitor.storage.models import EventRow
-from monitor.storage.repository import NewEvent, append_event, entity_ids
+from monitor.storage.repository import NewEvent, entity_ids
 
 # The import file's columns: the header may carry the conditions the template writes after the name.
 FIELDS: tuple[Field, ...] = tuple(
@@ -163,13 +163,15 @@ def _write(
     insert_entities(session, new_entities)
     ids = {code: row["id"] for code, row in existing.items()}
     ids.update(entity_ids(session, (str(e["credit_code"]) for e in new_entities)))
+    entity_ids_ = sorted({ids[p.code] for p in parsed})
+    stored = _stored_applications(session, entity_ids_)
+    applied = _applied_events(session, entity_ids_)
     added = updated = 0
+    new_events: list[tuple[int, NewEvent]] = []
     for p in parsed:
         entity_id = ids[p.code]
         fields = codec.dumps(p.facts)
-        row = session.execute(
-            select(ApplicationRow).where(ApplicationRow.entity_id == entity_id, ApplicationRow.year == p.year)
-        ).scalar_one_or_none()
+        row = stored.get((entity_id, p.year))
         if row is None:
             session.add(
                 ApplicationRow(
@@ -203,41 +205,52 @@ def _write(
             row.updated_at = opts.now
             row.recorded_by, row.source = opts.recorded_by, opts.source
             updated += 1
-        _applied_event(session, entity_id, p, opts)
+        # One `applied` event per entity and year: added once, moved to the new date by a re-import.
+        event = applied.get((entity_id, str(p.year)))
+        if event is None:
+            new_events.append(
+                (
+                    entity_id,
+                    NewEvent(
+                        credit_code=p.code,
+                        kind=EventKind.APPLIED,
+                        date=p.applied_on,
+                        detail=str(p.year),
+                        recorded_by=opts.recorded_by,
+                        source=opts.source,
+                    ),
+                )
+            )
+        elif event[1] != p.applied_on:
+            session.execute(
+                update(EventRow)
+                .where(EventRow.id == event[0])
+                .values(
+                    occurred_on=p.applied_on, recorded_by=opts.recorded_by, source=opts.source, recorded_at=opts.now
+                )
+            )
+    append_events(session, new_events, opts.now)
     session.flush()
     return Summary(read=read, added=added, updated=updated, unchanged=read - added - updated)
 
 
-def _applied_event(session: Session, entity_id: int, p: Parsed, opts: ImportOptions) -> None:
-    """One `applied` event per entity and year: added once, moved to the new date by a re-import."""
-    events = session.execute(
-        select(EventRow.id, EventRow.occurred_on)
-        .where(
-            EventRow.entity_id == entity_id,
-            EventRow.kind == EventKind.APPLIED.value,
-            EventRow.detail == str(p.year),
+def _stored_applications(session: Session, entity_ids_: list[int]) -> dict[tuple[int, int], ApplicationRow]:
+    out: dict[tuple[int, int], ApplicationRow] = {}
+    for part in chunks(entity_ids_):
+        for row in session.execute(select(ApplicationRow).where(ApplicationRow.entity_id.in_(part))).scalars():
+            out[(row.entity_id, row.year)] = row
+    return out
+
+
+def _applied_events(session: Session, entity_ids_: list[int]) -> dict[tuple[int, str], tuple[int, date]]:
+    """(entity, year) -> (event id, date) of its first `applied` event."""
+    out: dict[tuple[int, str], tuple[int, date]] = {}
+    for part in chunks(entity_ids_):
+        query = (
+            select(EventRow.entity_id, EventRow.detail, EventRow.id, EventRow.occurred_on)
+            .where(EventRow.entity_id.in_(part), EventRow.kind == EventKind.APPLIED.value)
+            .order_by(EventRow.id)
         )
-        .order_by(EventRow.id)
-    ).all()
-    if not events:
-        append_event(
-            session,
-            entity_id,
-            NewEvent(
-                credit_code=p.code,
-                kind=EventKind.APPLIED,
-                date=p.applied_on,
-                detail=str(p.year),
-                recorded_by=opts.recorded_by,
-                source=opts.source,
-            ),
-            opts.now,
-        )
-        return
-    event_id, occurred = events[0]
-    if occurred != p.applied_on:
-        session.execute(
-            update(EventRow)
-            .where(EventRow.id == event_id)
-            .values(occurred_on=p.applied_on, recorded_by=opts.recorded_by, source=opts.source, recorded_at=opts.now)
-        )
+        for entity_id, detail, event_id, occurred in session.execute(query):
+            out.setdefault((entity_id, detail), (event_id, occurred))
+    return out

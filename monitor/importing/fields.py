@@ -6,6 +6,9 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from monitor.applications.conditions import figure_fields
+from monitor.applications.fields import BY_NAME
+
 
 @dataclass(frozen=True, slots=True)
 class Field:
@@ -43,9 +46,6 @@ ENTITY_FIELDS: tuple[Field, ...] = (
 
 def _figure_fields() -> tuple[Field, ...]:
     """The month's service figures a filing may carry (SPEC 9): the fields of the function conditions."""
-    from monitor.applications.conditions import figure_fields
-    from monitor.applications.fields import BY_NAME
-
     return tuple(Field(name, BY_NAME[name].zh, BY_NAME[name].aliases) for name in figure_fields())
 
 

@@ -42,6 +42,7 @@ class YearStanding:
 
 
 _NUMBERS = (int, float)  # exact classes: a bool is not a count
+_NO_BAN = Context()
 
 
 def standing(
@@ -61,8 +62,18 @@ def standing(
     if last < first:
         return None
     closed = lt.months_between(first, last) + 1
-    months = sorted(p for p in figures if first <= p <= last)
-    if not any(figures[p] for p in months):
+    # One pass over the months: counts add up, states (yes/no) keep the latest month's value.
+    totals: dict[str, float] = {}
+    states: dict[str, Any] = {}
+    seen = False
+    for p in sorted(p for p in figures if first <= p <= last):
+        for field, v in figures[p].items():
+            seen = True
+            if v is True or v is False:
+                states[field] = v
+            elif v.__class__ in _NUMBERS:
+                totals[field] = totals.get(field, 0) + v
+    if not seen:
         return None
     out = []
     for name in functions:
@@ -74,17 +85,11 @@ def standing(
         projected: dict[str, float] = {}
         for field in cond.fields:
             if field in STATE_FIELDS:
-                latest = [figures[p][field] for p in months if figures[p].get(field) is not None]
-                if latest:
-                    values[field] = latest[-1]
+                if field in states:
+                    values[field] = states[field]
                 continue
-            total = 0.0
-            for p in months:
-                v = figures[p].get(field)
-                if v.__class__ in _NUMBERS:
-                    total += v
-            so_far[field] = total
+            total = so_far[field] = totals.get(field, 0)
             projected[field] = values[field] = round(total * 12 / closed, 1)
-        outcome = cond.test.check(values, Context())
+        outcome = cond.test.check(values, _NO_BAN)
         out.append(FunctionStanding(name, cond, outcome.result, so_far, projected))
     return YearStanding(year, first, last, closed, tuple(out))

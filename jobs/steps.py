@@ -46,10 +46,10 @@ def sweep_and_notify(ctx: StepContext, now: datetime) -> dict[str, Any]:
     anything is sent, and a stop between the two leaves nothing half-written.
     """
     as_of = legal_today(now)
-    with ctx.db.session() as s:
-        result = wiring.run_sweep(s, ctx.settings, as_of, ctx.calendar)
-        sanctions = 0
-        if ctx.settings.rules.auto_apply_sanctions:
+    result = wiring.run_sweep(ctx.db, ctx.settings, as_of, ctx.calendar, now)
+    sanctions = 0
+    if ctx.settings.rules.auto_apply_sanctions:
+        with ctx.db.session() as s:
             sanctions = wiring.apply_sanctions(s, result, now)
     enqueued = wiring.enqueue(ctx.db, ctx.settings, result, as_of, now)
     for warning in result.warnings:
@@ -57,6 +57,7 @@ def sweep_and_notify(ctx: StepContext, now: datetime) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "as_of": as_of.isoformat(),
         "entities": len(result.entities),
+        "evaluated": result.evaluated,
         "errors": len(result.errors),
         "findings": findings_by_rule(result.findings),
         "enqueued": enqueued,

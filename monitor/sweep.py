@@ -50,6 +50,7 @@ class SweepResult:
     statuses: dict[str, EntityStatus] = field(default_factory=dict)
     errors: list[EntityError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    evaluated: int | None = None  # entities evaluated for this result (None: all; a kept answer: the refresh's)
 
 
 def calendar_warnings(cal: lt.WorkCalendar) -> list[str]:
@@ -62,7 +63,7 @@ def calendar_warnings(cal: lt.WorkCalendar) -> list[str]:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """The sweep allocates millions of small acyclic objects; Python's cycle collector would rescan the
     growing heap again and again (a fifth of the sweep's time at 100,000 entities). It runs again after."""
     was_enabled = gc.isenabled()
@@ -94,7 +95,7 @@ def run_sweep(
     titled: dict[str, set[int]] = defaultdict(set)
     start = lt.add_months(lt.month_of(as_of), -WINDOW_MONTHS)
     incomplete: list[str] = []
-    with _collector_paused():
+    with collector_paused():
         for history in repository.iter_histories(session, codes=codes, filings_from=start, as_of=as_of, chunk=chunk):
             code = _evaluate(history, as_of, cal, settings, years, titled, result)
             if code:

@@ -4,7 +4,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 import jobs.models  # noqa: F401  (every package's tables on Base.metadata)
-import monitor.applications.models  # noqa: F401
+import monitor.applications.models
+import monitor.storage.kept_models  # noqa: F401
 import notifications.models  # noqa: F401
 from monitor.storage.db import Database, SchemaError
 from monitor.storage.models import Base

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from monitor.applications import codec
 from monitor.applications.models import FilingFiguresRow
+from monitor.storage import stale
 from monitor.storage.bulk import Stamp
 
 IN_CHUNK = 400  # (entity, period) pairs per query: two bound parameters each
@@ -25,7 +26,8 @@ def merge_figures(session: Session, figures: Mapping[tuple[int, date], Mapping[s
         query = select(FilingFiguresRow).where(tuple_(FilingFiguresRow.entity_id, FilingFiguresRow.period).in_(part))
         for found in session.execute(query).scalars():
             existing[(found.entity_id, found.period)] = found
-    changed = 0
+    changed: set[int] = set()
+    rows = 0
     for key, values in figures.items():
         text = codec.dumps(values)
         row = existing.get(key)
@@ -40,9 +42,13 @@ def merge_figures(session: Session, figures: Mapping[tuple[int, date], Mapping[s
                     recorded_at=stamp.now,
                 )
             )
-            changed += 1
+            changed.add(key[0])
+            rows += 1
         elif row.figures != text:
             row.figures, row.recorded_by, row.source, row.recorded_at = text, stamp.recorded_by, stamp.source, stamp.now
-            changed += 1
+            changed.add(key[0])
+            rows += 1
     session.flush()
-    return changed
+    # New figures change what the service-figure rule reads (SPEC 10): in the same transaction.
+    stale.mark_stale(session, changed)
+    return rows

@@ -25,6 +25,7 @@ from monitor.importing.common import REQUIRED, ImportOptions, RowCheck, Summary
 from monitor.importing.events import district_parser
 from monitor.importing.fields import Field
 from monitor.importing.problems import Problems
+from monitor.storage import stale
 from monitor.storage.bulk import append_events, chunks, insert_entities, roster
 from monitor.storage.models import EventRow
 from monitor.storage.repository import NewEvent, entity_ids
@@ -231,6 +232,8 @@ def _write(
             )
     append_events(session, new_events, opts.now)
     session.flush()
+    # The applications and the moved events change what these entities' evaluations read (SPEC 10).
+    stale.mark_stale(session, entity_ids_)
     return Summary(read=read, added=added, updated=updated, unchanged=read - added - updated)
 
 

@@ -7,6 +7,7 @@ import sys
 from datetime import date
 from typing import Any
 
+from monitor import kept
 from monitor import legal_time as lt
 from monitor.applications.evaluate import Verdict
 from monitor.applications.evaluate import check as check_application
@@ -18,7 +19,7 @@ from monitor.rules import evaluate_entity
 from monitor.rules.messages import fmt_date
 from monitor.status import Reason, filed_as_required, filing_position
 from monitor.storage import repository
-from monitor.sweep import EntityStatus, run_sweep
+from monitor.sweep import EntityStatus
 
 STATUS_ZH = {
     Status.ACTIVE: "有效",
@@ -74,8 +75,7 @@ def list_entities(ctx: Context) -> int:
         raise UsageError(f"--district: 未知区县 (unknown district): {args.district!r}")
     as_of = ctx.as_of()
     db = ctx.checked_db()
-    with db.session() as session:
-        result = run_sweep(session, as_of, ctx.calendar, ctx.settings.rules)
+    result = kept.current(db, as_of, ctx.calendar, ctx.settings.rules, today=ctx.today)
     rows = [
         _summary(code, st, result.entities[code])
         for code, st in result.statuses.items()

@@ -12,13 +12,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from monitor import credit_code
+from monitor import credit_code, kept
 from monitor.cli.context import Context, UsageError, parse_date
 from monitor.cli.groups import group
 from monitor.cli.output import print_json, table
 from monitor.domain import RuleId
 from monitor.storage.models import EntityRow
-from monitor.sweep import run_sweep
 from notifications import controls, digest, outbox, service
 from notifications.models import MessageStatus
 
@@ -89,8 +88,7 @@ def worker_id() -> str:
 def notify_command(ctx: Context) -> int:
     as_of, settings = ctx.as_of(), ctx.settings
     db = ctx.checked_db()
-    with db.session() as session:
-        result = run_sweep(session, as_of, ctx.calendar, settings.rules, settings.districts)
+    result = kept.current(db, as_of, ctx.calendar, settings.rules, settings.districts, today=ctx.today)
     for w in result.warnings:
         log.warning("%s", w)
     report = service.enqueue(db, result, settings, as_of, ctx.now, dry_run=ctx.args.dry_run)
@@ -235,9 +233,9 @@ def _finding_stage(ctx: Context, finding_id: str, as_of: date) -> str:
     if len(parts) != 3 or parts[0] not in RuleId.__members__:
         raise UsageError(f"{finding_id!r} 不是事项编号 RULE/ENTITY/SUBJECT (e.g. FILING_MISSED/<credit code>/2026-01)")
     db = ctx.checked_db()
+    result = kept.current(db, as_of, ctx.calendar, ctx.settings.rules, ctx.settings.districts, today=ctx.today)
+    current = next((f.stage for f in result.findings if f.finding_id == finding_id), None)
     with db.session() as session:
-        result = run_sweep(session, as_of, ctx.calendar, ctx.settings.rules, ctx.settings.districts)
-        current = next((f.stage for f in result.findings if f.finding_id == finding_id), None)
         if current is None:
             current = controls.latest_stage(session, finding_id)
     if current is None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from monitor.applications import codec
 from monitor.applications.models import ApplicationRow, FilingFiguresRow
 from monitor.domain import Application, Entity, Event, EventKind, History, Kind, Scheme
+from monitor.storage import stale
 from monitor.storage.models import CertificationRow, DistrictReportRow, EntityRow, EventRow, FilingRow
 
 CHUNK = 5000
@@ -252,6 +253,22 @@ def _figures(session: Session, chunk: _Chunk, as_of: date | None) -> dict[int, d
     return out
 
 
+def entities(session: Session, codes: Iterable[str] | None = None) -> dict[str, Entity]:
+    """Credit code -> roster entity (without events or filings), for `codes` or the whole roster."""
+    query = select(*_ENTITY_COLUMNS)
+    wanted = None if codes is None else sorted(set(codes))
+    out: dict[str, Entity] = {}
+    parts = [None] if wanted is None else [wanted[i : i + 900] for i in range(0, len(wanted), 900)]
+    for part in parts:
+        q = query if part is None else query.where(EntityRow.credit_code.in_(part))
+        for row in session.execute(q):
+            try:
+                out[row[1]] = _entity_from_tuple(row)
+            except ValueError:
+                continue  # unreadable: the evaluation reports it
+    return out
+
+
 def load_history(session: Session, code: str) -> History | Unreadable | None:
     return next(iter_histories(session, codes=[code]), None)
 
@@ -297,6 +314,7 @@ def append_event(session: Session, entity_id: int, ev: NewEvent, now: datetime) 
         recorded_at=now,
     )
     session.add(row)
+    stale.mark_stale(session, [entity_id])
     if ev.kind is EventKind.CERTIFIED:
         session.flush()
         session.add(

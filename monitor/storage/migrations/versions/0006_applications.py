@@ -1,7 +1,7 @@
 """Applications, service figures kept with monthly filings, and the roster's service functions (SPEC 9).
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from monitor.storage.models import BigId, UTCDateTime
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -351,3 +351,37 @@ def test_events_file_with_the_procedure(cli: Cli) -> None:
     assert r.code == 2
     assert f"{path}:2: result: " in r.err and f"{path}:3: year: " in r.err
     assert snapshot(cli.db) == before
+
+
+def test_application_and_figure_writes_refresh_the_kept_answer(cli: Cli) -> None:
+    def rules(*args: str) -> set[tuple[str, str]]:
+        r = cli("check", "--json", *args)
+        assert r.code == 0, r.err
+        return {(f["rule"], f["subject"]) for f in json.loads(r.out)}
+
+    bad = [*GOOD]
+    bad[20] = "80"  # satisfaction below 90 %: not eligible
+    assert _import(cli, "apps.csv", csv_text([HEADER, bad]))[0] == 0
+    assert ("APPLICATION_INELIGIBLE", "2026") in rules()  # today (frozen 2026-11-20): the kept answer
+    assert _import(cli, "apps2.csv", csv_text([HEADER, GOOD]))[0] == 0
+    assert ("APPLICATION_INELIGIBLE", "2026") not in rules()
+    assert cli("check", "--full").code == 0  # the kept answer equals a fresh evaluation
+    # Figures replaced for a month already filed (same filing date) re-evaluate the entity too.
+    roster = cli.file(
+        "r.csv",
+        csv_text(
+            [
+                ["统一社会信用代码", "名称", "类型", "所属区县", "认定日期", "服务功能"],
+                [NEW, "成都新申报平台有限公司", "平台", "锦江区", "2025-01-10", "policy"],
+            ]
+        ),
+    )
+    assert cli("entities", "import", str(roster)).code == 0
+    head = ["统一社会信用代码", "填报月份", "填报日期", "在线政策服务系统", "线下政策服务企业数"]
+    low = [[NEW, f"2026-{m:02d}", f"2026-{m:02d}-20", "是", "1"] for m in range(1, 11)]
+    assert cli("filings", "import", str(cli.file("f1.csv", csv_text([head, *low])))).code == 0
+    assert ("SERVICE_BELOW_THRESHOLD", "2026-policy") in rules()
+    high = [[*row[:4], "20"] for row in low]
+    assert cli("filings", "import", str(cli.file("f2.csv", csv_text([head, *high])))).code == 0
+    assert ("SERVICE_BELOW_THRESHOLD", "2026-policy") not in rules()
+    assert cli("check", "--full").code == 0

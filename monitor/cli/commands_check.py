@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections import Counter
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -60,9 +61,16 @@ def check_command(ctx: Context) -> int:
     return 1 if disagree else 0
 
 
+def _param(value: object) -> str:
+    # Dates by their ISO text: a date read back from the kept JSON and one read from the database may be of
+    # different date classes (freezegun's FakeDate in tests) that print differently but are the same day.
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
 def _signature(findings: list[Finding]) -> list[tuple[object, ...]]:
     return sorted(
-        (f.rule.value, f.subject, f.stage, f.due, f.since, sorted(map(str, f.params.items()))) for f in findings
+        (f.rule.value, f.subject, f.stage, f.due, f.since, sorted((k, _param(v)) for k, v in f.params.items()))
+        for f in findings
     )
 
 

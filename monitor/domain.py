@@ -141,24 +141,6 @@ class StageName(enum.StrEnum):
     FEB1 = "feb1"
 
 
-# Which event kinds need which optional fields (SPEC section 6, events file).
-RESULT_KINDS = frozenset(
-    {EventKind.EVALUATED, EventKind.RESTRUCTURING_REVIEWED, EventKind.DISTRICT_REVIEWED, EventKind.EXPERT_REVIEWED}
-)
-# Events of an application's procedure: each names the application's year (SPEC section 9).
-PROCEDURE_KINDS = frozenset(
-    {
-        EventKind.APPLIED,
-        EventKind.DISTRICT_REVIEWED,
-        EventKind.EXPERT_REVIEWED,
-        EventKind.PUBLICIZED,
-        EventKind.OBJECTION,
-        EventKind.CERTIFIED,
-        EventKind.APPLICATION_REJECTED,
-    }
-)
-
-
 @dataclass(frozen=True, slots=True)
 class Entity:
     credit_code: str

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
-from import_support import Cli, csv_text, json_lines, rows, snapshot
 from openpyxl import Workbook, load_workbook
 
 from monitor.credit_code import complete
 from monitor.storage.db import Database
+from tests.import_support import A, Cli, csv_text, json_lines, rows, snapshot
 
 NEW = complete("91510104MA6CN0001")  # an applicant not on the roster
 OTHER = complete("91510105MA6CN0002")
@@ -146,7 +146,7 @@ def _refused(cli: Cli, path: Path, expect: list[str]) -> str:
     problems = [line for line in r.err.splitlines() if line.startswith(f"{path}:")]
     assert [line[len(str(path)) + 1 :].split(": ")[0] + ": " + line.split(": ")[1] for line in problems] == expect
     assert snapshot(cli.db) == before
-    return r.err
+    return str(r.err)
 
 
 def test_bad_csv_lists_every_problem_and_writes_nothing(cli: Cli) -> None:
@@ -169,7 +169,7 @@ def test_bad_xlsx_names_the_spreadsheet_row(cli: Cli) -> None:
     assert ws is not None
     ws.append(HEADER)
     ws.append([])
-    bad = [*GOOD]
+    bad: list[object] = [*GOOD]
     bad[14] = 9.5  # 专职服务人员数: not a whole number
     ws.append(bad)
     path = cli.dir / "apps.xlsx"
@@ -223,8 +223,6 @@ def test_template_reads_back_and_imports(cli: Cli) -> None:
 
 def test_procedure_events_need_an_application(cli: Cli) -> None:
     cli.load_roster()
-    from import_support import A
-
     r = cli("events", "record", "district_reviewed", A, "--date", "2026-06-01", "--result", "passed")
     assert r.code == 2 and "没有申报记录" in r.err
     row = [A, "2026", "平台", "", "", "2026-05-10", *GOOD[6:]]
@@ -251,8 +249,6 @@ def test_procedure_events_need_an_application(cli: Cli) -> None:
 
 def test_filing_figures_are_kept_and_replaced(cli: Cli) -> None:
     cli.load_roster()
-    from import_support import A
-
     roster = cli.file(
         "functions.csv",
         csv_text(
@@ -290,8 +286,6 @@ def test_filing_figures_are_kept_and_replaced(cli: Cli) -> None:
 
 def test_bad_figure_in_a_filing(cli: Cli) -> None:
     cli.load_roster()
-    from import_support import A
-
     head = ["统一社会信用代码", "填报月份", "填报日期", "线下政策服务企业数"]
     path = cli.file("filings.csv", csv_text([head, [A, "2026-01", "2026-01-20", "-3"]]))
     before = snapshot(cli.db)
@@ -302,8 +296,6 @@ def test_bad_figure_in_a_filing(cli: Cli) -> None:
 
 def test_figures_before_the_sweeps_filing_window_still_count(cli: Cli) -> None:
     cli.load_roster()
-    from import_support import A
-
     head = ["统一社会信用代码", "填报月份", "填报日期", "在线政策服务系统", "线下政策服务企业数"]
     months = [[A, f"2026-{m:02d}", f"2026-{m:02d}-20", "是", "5"] for m in range(1, 11)]
     roster = cli.file(

@@ -7,7 +7,7 @@ import jobs.models  # noqa: F401  (every package's tables on Base.metadata)
 import monitor.applications.models
 import monitor.storage.kept_models  # noqa: F401
 import notifications.models  # noqa: F401
-from monitor.storage.db import Database, SchemaError
+from monitor.storage.db import MIGRATIONS, Database, SchemaError, migration_head
 from monitor.storage.models import Base
 
 
@@ -33,3 +33,12 @@ def test_empty_database_asks_for_db_upgrade(db_url: str) -> None:
         raise AssertionError("an empty database passed the schema check")
     finally:
         database.dispose()
+
+
+def test_the_head_read_from_the_version_files_is_alembics() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert migration_head() == ScriptDirectory.from_config(cfg).get_current_head()

@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor.applications.conditions import Result
-from monitor.applications.evaluate import ConditionResult
-from monitor.applications.service import Checked, checked
-from monitor.applications.template import write_template
 from monitor.cli import commands_import
 from monitor.cli.context import Context, UsageError, parse_date
 from monitor.cli.groups import group
 from monitor.cli.output import print_json, table
-from monitor.importing import import_file
-from monitor.importing.values import Bad, credit, year_cell
-from monitor.rules.messages import fmt_date
 
-RESULT_ZH = {Result.MET: "符合", Result.UNMET: "不符合", Result.UNKNOWN: "未知（未填）"}
-ORDER = {Result.UNMET: 0, Result.UNKNOWN: 1, Result.MET: 2}
+if TYPE_CHECKING:  # the applications package (SQLAlchemy, openpyxl) is imported by the handlers
+    from monitor.applications.evaluate import ConditionResult
+    from monitor.applications.service import Checked
+
+# By result value: unmet first, then unknown, then met.
+RESULT_ZH = {"met": "符合", "unmet": "不符合", "unknown": "未知（未填）"}
+ORDER = {"unmet": 0, "unknown": 1, "met": 2}
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g = group(sub, "applications")
     t = g.add_parser("template", help="生成申报表模板 XLSX (write an empty application workbook)")
     t.add_argument("file", metavar="FILE.xlsx")
@@ -49,6 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def template_command(ctx: Context) -> int:
+    from monitor.applications.template import write_template
+
     path = Path(ctx.args.file)
     if path.suffix.lower() != ".xlsx":
         raise UsageError(f"{ctx.args.file}: 模板应保存为 .xlsx (the template is an .xlsx file)")
@@ -58,6 +58,8 @@ def template_command(ctx: Context) -> int:
 
 
 def import_command(ctx: Context) -> int:
+    from monitor.importing import import_file
+
     path = Path(ctx.args.file)
     opts = commands_import._options(ctx, path.name)
     db = ctx.checked_db()
@@ -71,6 +73,8 @@ def import_command(ctx: Context) -> int:
 
 
 def _year(ctx: Context) -> int | None:
+    from monitor.importing.values import Bad, year_cell
+
     try:
         return year_cell(ctx.args.year) if ctx.args.year else None
     except Bad as exc:
@@ -78,6 +82,8 @@ def _year(ctx: Context) -> int | None:
 
 
 def _load(ctx: Context, codes: list[str] | None) -> list[Checked]:
+    from monitor.applications.service import checked
+
     db = ctx.checked_db()
     with db.session() as session:
         return checked(
@@ -133,6 +139,8 @@ def list_command(ctx: Context) -> int:
 
 
 def check_command(ctx: Context) -> int:
+    from monitor.importing.values import Bad, credit
+
     try:
         code = credit(ctx.args.code)
     except Bad as exc:
@@ -160,6 +168,8 @@ def check_json(c: Checked) -> dict[str, Any]:
 
 
 def _value(r: ConditionResult) -> str:
+    from monitor.rules.messages import fmt_date
+
     v = r.value
     if v is None:
         return "—"
@@ -169,21 +179,23 @@ def _value(r: ConditionResult) -> str:
 
 
 def _print_check(c: Checked, locale: str) -> None:
+    from monitor.rules.messages import fmt_date
+
     a, check = c.application, c.check
     print(
         f"{c.entity.name}（{c.entity.credit_code}）{a.year}年度申报{a.kind.zh}，申报日期 {fmt_date(a.applied_on, 'zh_CN')}"
     )
     print(f"结论：{check.verdict.zh}（{check.verdict.value}）\n")
-    ordered = sorted(check.conditions, key=lambda r: ORDER[r.result])  # unmet first, then unknown, then met
+    ordered = sorted(check.conditions, key=lambda r: ORDER[r.result.value])  # unmet first, then unknown, then met
     for r in ordered:
-        if r.result is not Result.MET:
-            print(f"  {RESULT_ZH[r.result]} {r.id}：{r.text}")
+        if r.result.value != "met":
+            print(f"  {RESULT_ZH[r.result.value]} {r.id}：{r.text}")
     print()
     print(_table(ordered))
 
 
 def _table(ordered: list[ConditionResult]) -> str:
     return table(
-        ((r.id, r.where, RESULT_ZH[r.result], _value(r), r.need) for r in ordered),
+        ((r.id, r.where, RESULT_ZH[r.result.value], _value(r), r.need) for r in ordered),
         ["条件", "条款", "结果", "实际", "要求"],
     )

@@ -93,6 +93,8 @@ class RuleSettings:
     regulation_validity_years: int = 5
     regulation_expiring_days: int = 180
     publicity_days: int = 7
+    district_review_days: int = 30  # Art. 9: an application not reviewed by its district this long after
+    service_check_from_month: int = 7  # SPEC 9: service figures are compared with the thresholds from July
     auto_apply_sanctions: bool = False
 
 
@@ -421,6 +423,8 @@ def _build(d: dict[str, Any], source: str, origins: Origins) -> Settings:
             issued = date.fromisoformat(r["regulation_issued_on"])
         except ValueError:
             raise _bad("rules.regulation_issued_on", r["regulation_issued_on"], "应为 YYYY-MM-DD", origins) from None
+    if not 1 <= r["service_check_from_month"] <= 12:
+        raise _bad("rules.service_check_from_month", r["service_check_from_month"], "应在 1-12 之间", origins)
     if not 0 <= r["filing_due_day"] <= 28:
         raise _bad("rules.filing_due_day", r["filing_due_day"], "应在 0-28 之间 (0 = 当月最后一日)", origins)
     webhook = d["webhook"]
@@ -495,6 +499,8 @@ def _build(d: dict[str, Any], source: str, origins: Origins) -> Settings:
                 "rules.regulation_expiring_days", r["regulation_expiring_days"], origins
             ),
             publicity_days=_positive("rules.publicity_days", r["publicity_days"], origins),
+            district_review_days=_positive("rules.district_review_days", r["district_review_days"], origins),
+            service_check_from_month=r["service_check_from_month"],
             auto_apply_sanctions=d["sanctions"]["auto_apply"],
         ),
         notifications=NotificationSettings(

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from monitor import __version__, actor
 from monitor.cli import (
+    commands_applications,
     commands_check,
     commands_db,
     commands_demo,
@@ -36,6 +37,7 @@ COMMAND_MODULES = [
     commands_db,
     commands_entities,
     commands_import,
+    commands_applications,
     commands_check,
     commands_notify,
     commands_demo,

@@ -11,6 +11,7 @@ HELP = {
     "events": "事件记录 (the event log)",
     "outbox": "发件箱 (the outbox)",
     "users": "控制台用户 (console accounts)",
+    "applications": "申报与认定条件 (applications and their conditions)",
 }
 
 

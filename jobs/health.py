@@ -42,6 +42,29 @@ def sweep_health(session: Session, sweep_cron: str, now: datetime) -> tuple[bool
     return True, f"上次成功巡检在 {_span(age)} 前 (the last sweep finished {_span(age)} ago)"
 
 
+def failed_jobs(session: Session) -> list[str]:
+    """One line per job whose latest occurrence stands failed (retried until it succeeds or is superseded)."""
+    lines = []
+    for job in JobName:
+        run = ledger.latest(session, job)
+        if run is None or run.status is not ledger.RunStatus.FAILED:
+            continue
+        retry = f"，{run.retry_at.isoformat(timespec='seconds')} 重试 (retry at that time)" if run.retry_at else ""
+        lines.append(
+            f"任务 {job} ({run.scheduled_at.isoformat(timespec='minutes')}) 失败 {run.failures} 次{retry}: "
+            f"{run.error.splitlines()[0][:300] if run.error else '-'} "
+            f"(job {job} failed {run.failures} time(s))"
+        )
+    return lines
+
+
+def check(session: Session, sweep_cron: str, now: datetime) -> tuple[bool, list[str]]:
+    """What /healthz answers: healthy, and one line per finding (the sweep's age first)."""
+    ok, reason = sweep_health(session, sweep_cron, now)
+    failures = failed_jobs(session)
+    return ok and not failures, [reason, *failures]
+
+
 def _span(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
@@ -128,10 +151,10 @@ class HealthServer:
     def healthz(self) -> tuple[int, str]:
         try:
             with self.db.session() as s:
-                ok, reason = sweep_health(s, self.sweep_cron, self.clock())
+                ok, lines = check(s, self.sweep_cron, self.clock())
         except Exception as exc:
             return 503, f"数据库不可用 (database unavailable): {type(exc).__name__}\n"
-        return (200 if ok else 503), reason + "\n"
+        return (200 if ok else 503), "".join(line + "\n" for line in lines)
 
     def metrics(self) -> tuple[int, bytes]:
         try:

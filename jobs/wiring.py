@@ -73,7 +73,7 @@ def send_digest(
 ) -> int:
     """Enqueue today's digest for every administrator who has not got it (keyed by date: once, whatever
     runs it); how many were enqueued. Delivery is the caller's next step."""
-    failures = [digest.JobFailure(f.job, f.finished_at, f.error) for f in ops.job_failures]
+    failures = [digest.JobFailure(f.job, f.finished_at, f.describe()) for f in ops.job_failures]
     report = digest.send_digest(
         db, settings, calendar, as_of, now, digest.Ops(job_failures=failures, last_portal_sync=ops.last_portal_sync)
     )

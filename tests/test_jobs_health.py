@@ -71,6 +71,10 @@ def test_healthz_and_metrics_over_http(db: Database) -> None:
     port = server.start()
     try:
         base = f"http://127.0.0.1:{port}"
+        outbox_failed = requests.get(f"{base}/healthz", timeout=5)
+        with db.session() as s:
+            later = ledger.claim(s, JobName.OUTBOX, sh("2026-11-25 07:10:00"), "w", sh("2026-11-25 07:10:00"))
+            assert later and ledger.finish(s, later, sh("2026-11-25 07:10:01"))
         ok = requests.get(f"{base}/healthz", timeout=5)
         now[0] = sh("2026-11-28 09:00:00")
         stale = requests.get(f"{base}/healthz", timeout=5)
@@ -78,6 +82,8 @@ def test_healthz_and_metrics_over_http(db: Database) -> None:
         missing = requests.get(f"{base}/nothing", timeout=5)
     finally:
         server.stop()
+    # The latest outbox run failed: 503 until a later one succeeds.
+    assert outbox_failed.status_code == 503 and "outbox" in outbox_failed.text and "SMTP down" in outbox_failed.text
     assert ok.status_code == 200
     assert stale.status_code == 503 and "two periods" in stale.text
     assert missing.status_code == 404

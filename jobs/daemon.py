@@ -19,7 +19,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import FrameType
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -158,7 +158,14 @@ class Daemon:
         d = self.settings.daemon
         if not d.http_port:
             return None
-        server = HealthServer(self.db, self.settings.schedule.sweep, self.clock, d.http_host, d.http_port)
+        server = HealthServer(
+            self.db,
+            self.settings.schedule.sweep,
+            self.clock,
+            d.http_host,
+            d.http_port,
+            outbox_age=timedelta(minutes=d.outbox_age_minutes),
+        )
         port = server.start()
         log.info("health and metrics on http://%s:%d/healthz and /metrics", d.http_host, port)
         return server

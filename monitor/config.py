@@ -93,10 +93,12 @@ class RuleSettings:
 @dataclass(frozen=True)
 class NotificationSettings:
     repeat_critical_days: int
-    max_attempts: int
+    max_attempts: int  # 0: no limit; retry_days decides
     backoff_seconds: int
     lease_seconds: int
     batch_size: int
+    retry_ceiling_minutes: int = 30
+    retry_days: int = 3
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ class DaemonSettings:
     heartbeat_url: str = field(repr=False)
     http_host: str
     http_port: int
+    outbox_age_minutes: int = 60
 
 
 @dataclass(frozen=True)
@@ -420,10 +423,12 @@ def _build(d: dict[str, Any], source: str) -> Settings:
         ),
         notifications=NotificationSettings(
             repeat_critical_days=_positive("notifications.repeat_critical_days", n["repeat_critical_days"], source),
-            max_attempts=_positive("notifications.max_attempts", n["max_attempts"], source),
+            max_attempts=_positive("notifications.max_attempts", n["max_attempts"], source, zero=True),
             backoff_seconds=_positive("notifications.backoff_seconds", n["backoff_seconds"], source, zero=True),
             lease_seconds=_positive("notifications.lease_seconds", n["lease_seconds"], source),
             batch_size=_positive("notifications.batch_size", n["batch_size"], source),
+            retry_ceiling_minutes=_positive("notifications.retry_ceiling_minutes", n["retry_ceiling_minutes"], source),
+            retry_days=_positive("notifications.retry_days", n["retry_days"], source),
         ),
         webhook=WebhookSettings(
             kind=webhook["kind"],
@@ -441,6 +446,7 @@ def _build(d: dict[str, Any], source: str) -> Settings:
             heartbeat_url=daemon["heartbeat_url"],
             http_host=daemon["http_host"],
             http_port=daemon["http_port"],
+            outbox_age_minutes=_positive("daemon.outbox_age_minutes", daemon["outbox_age_minutes"], source),
         ),
         source=source,
     )

@@ -356,9 +356,7 @@ def deliver(
                 else:
                     errs = channel.send_batch([c.message for c in claimed], t)
                 results += list(zip(claimed, errs, strict=True))
-            outcome = outbox.record(
-                db, results, clock() if clock else t, max_attempts=n.max_attempts, backoff_seconds=n.backoff_seconds
-            )
+            outcome = outbox.record(db, results, clock() if clock else t, outbox.RetryPolicy.of(n))
             report.sent += outcome.sent
             report.retrying += outcome.retrying
             report.failed += outcome.failed

@@ -231,7 +231,7 @@ def test_a_dead_workers_messages_are_taken_after_the_lease(db: Database, tmp_pat
     rows = _messages(db)
     assert {r.status for r in rows} == {MessageStatus.SENT.value} and {r.attempts for r in rows} == {2}
     # the dead worker's late result changes nothing: its lease token no longer holds the rows
-    late = outbox.record(db, [(c, None) for c in dead], later, max_attempts=6, backoff_seconds=60)
+    late = outbox.record(db, [(c, None) for c in dead], later, outbox.RetryPolicy())
     assert late.sent == 0 and late.lost_lease == 5
 
 
@@ -243,8 +243,22 @@ def test_retry_puts_failed_messages_back_without_deleting_anything(db: Database,
     with db.session() as s:
         assert outbox.retry(s, [2], now) == [2]
         assert outbox.counts(s) == {"failed": 2, "pending": 1}
-        assert outbox.retry(s, [], now) == [1, 3]
+        assert outbox.retry(s, [], now) == [1, 2, 3]  # every undelivered one: 2 is pending now
+        assert outbox.counts(s) == {"pending": 3}
     assert len(_messages(db)) == 3
+
+
+def test_retry_without_ids_also_ends_a_backoff(db: Database, tmp_path: Path) -> None:
+    _fill(db, 3)
+    now = ns.at(ns.AS_OF)
+    later = now + timedelta(minutes=25)
+    with db.session() as s:
+        s.execute(sa.update(OutboxMessage).where(OutboxMessage.id == 1).values(next_attempt_at=later, attempts=5))
+        s.execute(sa.update(OutboxMessage).where(OutboxMessage.id == 3).values(status=MessageStatus.SENT.value))
+    assert [c.message.id for c in outbox.claim(db, "w", now, 30, 10)] == [2]
+    with db.session() as s:
+        assert outbox.retry(s, [], now) == [1]
+    assert [c.message.id for c in outbox.claim(db, "w", now, 30, 10)] == [1]
 
 
 def test_a_webhook_message_without_a_configured_channel_fails_permanently(db: Database, tmp_path: Path) -> None:

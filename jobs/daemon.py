@@ -4,7 +4,7 @@
 - APScheduler keeps its jobs in memory (its job stores must never be shared between processes): each wake-up
   only asks the runner to run the latest occurrence if nobody has finished it, so the scheduler's own misfire
   bookkeeping does not matter (misfire_grace_time None, coalesce on).
-- On start, and every minute after, a catch-up runs whatever latest occurrence is unfinished: the ones missed
+- On start, and every 20 s after, a catch-up runs whatever latest occurrence is unfinished or due for a retry: the ones missed
   while the daemon was down, and the ones a dead daemon left behind once their lease ran out.
 - SIGTERM or SIGINT: no new job starts, the one in hand finishes its step, the process exits 0.
 """
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
-CATCH_UP_SECONDS = 60
+CATCH_UP_SECONDS = 20
 RENEW_SECONDS = ledger.LEASE.total_seconds() / 3
 
 

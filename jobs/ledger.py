@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from jobs.models import JobRunRow
 
 # How long a claimed occurrence stays with its worker without news; the worker renews it every third of this.
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=30)
 # A failed occurrence is tried again after RETRY_FIRST, then twice as long each time, at most RETRY_CEILING
-# (with the daemon's one-minute catch-up, a sweep that failed while the database was away runs again within
+# (with the daemon's catch-up every 20 s, a sweep that failed while the database was away runs again within
 # about four minutes of its return).
 RETRY_FIRST = timedelta(seconds=30)
 RETRY_CEILING = timedelta(minutes=3)

@@ -122,6 +122,19 @@ def claim(db: Database, worker_id: str, now: datetime, lease_seconds: int, limit
     ]
 
 
+def renew(db: Database, token: str, now: datetime, lease_seconds: int) -> int:
+    """Push forward the lease of the rows a claim still holds (its worker is alive and at work); how many."""
+    m = OutboxMessage
+    with db.session() as session:
+        result = session.execute(
+            update(m)
+            .where(m.lease_owner == token, m.status == MessageStatus.SENDING.value)
+            .values(lease_until=now + timedelta(seconds=lease_seconds))
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 @dataclass
 class Outcome:
     sent: int = 0

@@ -7,18 +7,20 @@ and run; one notice per district address and run), render them and write message
 transaction, before anything is sent. Two daemons enqueueing the same run collide on the unique keys; the
 loser's transaction is rolled back and planned again, and then finds nothing new.
 
-deliver: claim due messages a batch at a time under a lease, hand each batch to its channel, record the
-outcome (outbox.py).
+deliver: claim due messages a batch at a time under a lease (renewed while the batch is in hand), hand each
+batch to its channel, record each message's outcome as soon as the channel has answered (outbox.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -315,6 +317,51 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
 
+class _LeaseKeeper:
+    """Renews a claim's lease every third of it while its batch is in hand, from a thread of its own, so a
+    short lease (a dead worker's messages are taken over soon) never runs out under a live one."""
+
+    def __init__(self, db: Database, token: str, lease_seconds: int, now: Callable[[], datetime]) -> None:
+        self.db, self.token, self.lease_seconds, self.now = db, token, lease_seconds, now
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-lease", daemon=True)
+
+    def __enter__(self) -> _LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._done.wait(max(self.lease_seconds / 3, 0.2)):
+            try:
+                outbox.renew(self.db, self.token, self.now(), self.lease_seconds)
+            except Exception:
+                log.exception("could not renew the outbox lease %s", self.token)
+
+
+def _send(
+    channel: ChannelImpl | None, kind: str, claimed: Sequence[outbox.Claimed], t: datetime
+) -> Iterator[DeliveryError | None]:
+    """The channel's results one by one; a channel that is missing or breaks gives an error for the rest."""
+    if channel is None:
+        yield from (DeliveryError(f"channel {kind} is not configured", permanent=True) for _ in claimed)
+        return
+    done = 0
+    try:
+        for err in channel.send_each([c.message for c in claimed], t):
+            done += 1
+            yield err
+    except Exception as exc:
+        # Not a DeliveryError: a bug or an unexpected library error. Transient, so it is retried (and
+        # fails for good after retry_days) instead of leaving the messages `sending` for ever.
+        log.exception("channel %s broke", kind)
+        error = DeliveryError(f"channel {kind} failed: {type(exc).__name__}: {exc}")
+        yield from (error for _ in claimed[done:])
+
+
 def deliver(
     db: Database,
     settings: Settings,
@@ -328,11 +375,22 @@ def deliver(
     """Deliver due outbox messages until none is left (or `limit` were claimed).
 
     `now` is the time of the call; a long-running caller may pass `clock` (the daemon's own reading of the
-    time) so each batch's lease and backoff count from when that batch runs.
+    time) so each batch's lease and backoff count from when that batch runs. Without a clock, time moves on
+    from `now` by the monotonic clock for leases and outcomes.
+
+    Each message's outcome is written as soon as its channel has answered, in a transaction of its own, so a
+    crash leaves at most the message in flight to be sent again; the batch's lease is renewed while it is in
+    hand.
     """
     own = channels is None
     chans: Mapping[Channel, Any] = for_settings(settings) if channels is None else channels
     n = settings.notifications
+    policy = outbox.RetryPolicy.of(n)
+    started = time.monotonic()
+
+    def current() -> datetime:
+        return clock() if clock else now + timedelta(seconds=time.monotonic() - started)
+
     report = DeliveryReport()
     try:
         while limit is None or report.claimed < limit:
@@ -343,25 +401,20 @@ def deliver(
                 break
             report.batches += 1
             report.claimed += len(batch)
-            results: list[tuple[outbox.Claimed, DeliveryError | None]] = []
             by_channel: dict[str, list[outbox.Claimed]] = defaultdict(list)
             for c in batch:
                 by_channel[c.channel].append(c)
-            for kind, claimed in by_channel.items():
-                channel = chans.get(Channel(kind))
-                if channel is None:
-                    errs: list[DeliveryError | None] = [
-                        DeliveryError(f"channel {kind} is not configured", permanent=True) for _ in claimed
-                    ]
-                else:
-                    errs = channel.send_batch([c.message for c in claimed], t)
-                results += list(zip(claimed, errs, strict=True))
-            outcome = outbox.record(db, results, clock() if clock else t, outbox.RetryPolicy.of(n))
-            report.sent += outcome.sent
-            report.retrying += outcome.retrying
-            report.failed += outcome.failed
-            report.lost_lease += outcome.lost_lease
-            report.errors += [f"#{c.message.id} {c.message.recipient}: {e}" for c, e in results if e is not None]
+            with _LeaseKeeper(db, batch[0].token, n.lease_seconds, current):
+                for kind, claimed in by_channel.items():
+                    channel = chans.get(Channel(kind))
+                    for c, err in zip(claimed, _send(channel, kind, claimed, t), strict=True):
+                        outcome = outbox.record(db, [(c, err)], current(), policy)
+                        report.sent += outcome.sent
+                        report.retrying += outcome.retrying
+                        report.failed += outcome.failed
+                        report.lost_lease += outcome.lost_lease
+                        if err is not None:
+                            report.errors.append(f"#{c.message.id} {c.message.recipient}: {err}")
     finally:
         if own:
             for channel in chans.values():

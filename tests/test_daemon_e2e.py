@@ -194,7 +194,7 @@ def test_a_daemon_killed_mid_delivery_loses_nothing(tmp_path: Path, db_url: str)
             before = len(smtp.received)
             victim = Daemon(config, tmp_path / f"victim{n}.log")
             try:
-                wait_until(lambda: len(smtp.received) >= before + 3, timeout=60, what="the delivery to go on")
+                wait_until(lambda b=before: len(smtp.received) >= b + 3, timeout=60, what="the delivery to go on")
                 victim.proc.send_signal(signal.SIGKILL)
                 victim.proc.wait(timeout=10)
             finally:

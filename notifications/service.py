@@ -4,8 +4,9 @@ enqueue: route every finding (routing.py), drop the keys already in the outbox, 
 reminders, add the seven-day repeats of unresolved critical findings that nobody acknowledged at their stage,
 group what is left into messages (one reminder per entity finding and address; one staff alert per address
 and run; one notice per district address and run), render them and write messages and items in one
-transaction, before anything is sent. Two daemons enqueueing the same run collide on the unique keys; the
-loser's transaction is rolled back and planned again, and then finds nothing new.
+transactions of WRITE_CHUNK messages (composed beforehand, outside the write lock), before anything is sent.
+Two daemons enqueueing the same run collide on the unique keys; the loser's chunk is rolled back and what is
+left planned again.
 
 deliver: claim due messages a batch at a time under a lease (renewed while the batch is in hand), hand each
 batch to its channel, record each message's outcome as soon as the channel has answered (outbox.py).
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,6 +42,7 @@ from notifications.routing import Route, Unroutable, routes
 log = logging.getLogger(__name__)
 
 ENQUEUE_TRIES = 3
+WRITE_CHUNK = 100  # messages (with their items) per write transaction
 
 ItemKey = tuple[str, str, str, str, str, str]  # rule, entity, subject, stage, audience, recipient
 
@@ -228,70 +230,88 @@ def _compose(
     return compose.district_notice(settings, msg.key, msg.recipient, msg.district, msg.findings, as_of, now)
 
 
-def _write(session: Session, report: EnqueueReport, sweep: SweepLike, settings: Settings, now: datetime) -> None:
-    as_of = report.as_of
-    for planned in report.messages:
-        composed = _compose(planned, sweep.entities, settings, as_of, now)
-        row = OutboxMessage(
-            **pending(
-                key=planned.key,
-                kind=planned.kind,
-                channel=planned.channel,
-                audience=planned.audience.value,
-                recipient=planned.recipient,
-                subject=composed.subject,
-                as_of=as_of,
-                message_id=composed.message_id,
-                content=composed.content,
-                now=now,
-            )
+def _write(
+    session: Session, chunk: Sequence[tuple[PlannedMessage, compose.Composed]], as_of: date, now: datetime
+) -> None:
+    for planned, composed in chunk:
+        values = pending(
+            key=planned.key,
+            kind=planned.kind,
+            channel=planned.channel,
+            audience=planned.audience.value,
+            recipient=planned.recipient,
+            subject=composed.subject,
+            as_of=as_of,
+            message_id=composed.message_id,
+            content=composed.content,
+            now=now,
         )
-        session.add(row)
-        session.flush()
+        message_id = session.execute(insert(OutboxMessage).values(**values).returning(OutboxMessage.id)).scalar_one()
+        items = []
         for f, repeat in planned.items:
             rule, entity, subject, stage = f.key
-            session.add(
-                OutboxItem(
-                    message_id=row.id,
-                    rule=rule,
-                    entity=entity,
-                    subject=subject,
-                    stage=stage,
-                    audience=planned.audience.value,
-                    recipient=planned.recipient,
-                    repeat=repeat,
-                    finding_id=f.finding_id,
-                    severity=f.severity.label,
-                    as_of=as_of,
-                    created_at=now,
-                )
+            items.append(
+                {
+                    "message_id": message_id,
+                    "rule": rule,
+                    "entity": entity,
+                    "subject": subject,
+                    "stage": stage,
+                    "audience": planned.audience.value,
+                    "recipient": planned.recipient,
+                    "repeat": repeat,
+                    "finding_id": f.finding_id,
+                    "severity": f.severity.label,
+                    "as_of": as_of,
+                    "created_at": now,
+                }
             )
-    session.flush()
+        # A staff alert may carry thousands of items: one executemany, not an ORM object each.
+        if items:
+            session.execute(insert(OutboxItem), items)
 
 
 def enqueue(
     db: Database, sweep: SweepLike, settings: Settings, as_of: date, now: datetime, *, dry_run: bool = False
 ) -> EnqueueReport:
-    """Write the outbox rows for a sweep's findings (nothing when `dry_run`); returns what was (to be) written."""
+    """Write the outbox rows for a sweep's findings (nothing when `dry_run`); returns what was (to be) written.
+
+    The plan is read, and every message composed, outside any write transaction; the messages are then
+    written WRITE_CHUNK at a time, each with its items, in short transactions, so no other writer (an
+    operator's command, the web console) waits on the rendering of thousands of messages. Every message is
+    written before anything is sent. A chunk that collides with another process's enqueue is rolled back and
+    what is left planned again.
+    """
+    written: list[PlannedMessage] = []
+    new_items = repeats = 0
+    first: EnqueueReport | None = None
     for attempt in range(1, ENQUEUE_TRIES + 1):
+        with db.session() as session:
+            report = plan(session, sweep, settings, as_of)
+        first = first or report
+        report.dry_run = dry_run
+        if dry_run:
+            report.messages = [
+                replace(m, subject=_compose(m, sweep.entities, settings, as_of, now).subject) for m in report.messages
+            ]
+            return report
+        composed = [(m, _compose(m, sweep.entities, settings, as_of, now)) for m in report.messages]
         try:
-            with db.session() as session:
-                report = plan(session, sweep, settings, as_of)
-                report.dry_run = dry_run
-                if dry_run:
-                    report.messages = [
-                        replace(m, subject=_compose(m, sweep.entities, settings, as_of, now).subject)
-                        for m in report.messages
-                    ]
-                    session.rollback()
-                    return report
-                _write(session, report, sweep, settings, now)
+            for n in range(0, len(composed), WRITE_CHUNK):
+                chunk = composed[n : n + WRITE_CHUNK]
+                with db.session() as session:
+                    _write(session, chunk, as_of, now)
+                written += [m for m, _ in chunk]
+                new_items += sum(len(m.items) for m, _ in chunk)
+                repeats += sum(len(m.repeats) for m, _ in chunk)
         except IntegrityError:
             # Another process enqueued some of the same keys first; plan again against what it wrote.
             if attempt == ENQUEUE_TRIES:
                 raise
             log.info("enqueue for %s collided with another writer; planning again", as_of)
             continue
+        report.messages = written
+        report.new_items, report.repeats, report.already = new_items, repeats, first.already
         log.info(
             "enqueued %d messages (%d items, %d repeats) for %s; %d already in the outbox",
             len(report.messages),

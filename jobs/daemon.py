@@ -43,6 +43,15 @@ CATCH_UP_SECONDS = 20
 RENEW_SECONDS = ledger.LEASE.total_seconds() / 3
 
 
+class _QuietCatchUpOverlap(logging.Filter):
+    """A catch-up that finds the previous one still at work (a long sweep) is skipped, as it should be: that
+    is not worth a warning every 20 s."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not ("_catch_up" in text and "maximum number of running instances" in text)
+
+
 def worker_id() -> str:
     """host:pid:random, unique per process, readable in the ledger."""
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -125,6 +134,8 @@ class Daemon:
             ", ".join(f"{job}={runner.crons[job]!r}" for job in runner.steps),
             "" if JobName.PORTAL_SYNC in runner.steps else " (portal sync off: portal.url is empty)",
         )
+        quiet = _QuietCatchUpOverlap()
+        logging.getLogger("apscheduler.scheduler").addFilter(quiet)
         scheduler.start()
         try:
             while not self.stopping.wait(1.0):
@@ -134,6 +145,7 @@ class Daemon:
         finally:
             if scheduler.running:
                 scheduler.shutdown(wait=False)
+            logging.getLogger("apscheduler.scheduler").removeFilter(quiet)
             if health:
                 health.stop()
             for sig, handler in previous.items():

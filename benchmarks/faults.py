@@ -105,6 +105,10 @@ class SlowRecorder(Recorder):
         return await super().handle_DATA(server, session, envelope)
 
 
+def at_least(items: list[Any], n: int) -> Callable[[], bool]:
+    return lambda: len(items) >= n
+
+
 def tally(fig: Figures, received: list[Any], expected_ids: set[str]) -> None:
     ids = [str(r.message["Message-ID"]) for r in received if ADMIN not in r.rcpt_tos]
     wanted = {i for i in expected_ids}
@@ -288,7 +292,7 @@ def kill_during_delivery(tmp: Path, quick: bool) -> Figures:
             before = len(recorder.received)
             victim = Daemon(config, tmp / f"kill{n}.log")
             try:
-                wait_until(lambda b=before: len(recorder.received) >= b + 20, timeout=120, what="delivery")
+                wait_until(at_least(recorder.received, before + 20), timeout=120, what="delivery")
                 victim.proc.send_signal(signal.SIGKILL)
                 victim.proc.wait(timeout=10)
             finally:
@@ -396,7 +400,7 @@ def busy_sqlite(tmp: Path, quick: bool) -> Figures:
         config, good = fresh(url, tmp, smtp.port, "busy.toml", n, bad)
         roster = tmp / "roster.csv"
         daemon = Daemon(config, tmp / "busy.log")
-        slowest: Counter[str] = Counter()
+        slowest: dict[str, float] = {}
         try:
             k = 0
             deadline = time.monotonic() + (150 if quick else 360)
@@ -418,7 +422,7 @@ def busy_sqlite(tmp: Path, quick: bool) -> Figures:
                     args = ["entities", "import", str(roster)]
                 started = time.monotonic()
                 done = cli(config, *args, "--by", "operator", timeout=120)
-                slowest[which] = max(slowest[which], round(time.monotonic() - started, 1))
+                slowest[which] = max(slowest.get(which, 0.0), round(time.monotonic() - started, 1))
                 fig.commands += 1
                 if done.returncode != 0:
                     fig.refused += 1

@@ -106,7 +106,7 @@ def _insert(session: Session) -> Any:
 
 def retry_delay(failures: int) -> timedelta:
     """How long a failed occurrence waits before its next try: RETRY_FIRST, doubling, at most RETRY_CEILING."""
-    return min(RETRY_FIRST * (2 ** max(failures - 1, 0)), RETRY_CEILING)
+    return min(RETRY_FIRST * int(2 ** min(max(failures - 1, 0), 30)), RETRY_CEILING)
 
 
 def claim(

@@ -16,10 +16,11 @@ from typing import Any
 
 import requests
 
-from jobs import health, http, portal, wiring
+from jobs import health, portal, wiring
 from jobs.ledger import JobName
 from jobs.ops import ops_report
 from jobs.runner import Clock, Step
+from monitor import httpclient
 from monitor.config import Settings
 from monitor.legal_time import WorkCalendar, legal_today
 from monitor.rules.finding import Finding
@@ -36,7 +37,7 @@ class StepContext:
     worker: str
     clock: Clock
     stopping: threading.Event = field(default_factory=threading.Event)
-    http: requests.Session = field(default_factory=lambda: http.make_session(retries=2, backoff=0.5))
+    http: requests.Session = field(default_factory=lambda: httpclient.make_session(retries=2, backoff=0.5))
 
 
 def sweep_and_notify(ctx: StepContext, now: datetime) -> dict[str, Any]:
@@ -46,10 +47,10 @@ def sweep_and_notify(ctx: StepContext, now: datetime) -> dict[str, Any]:
     anything is sent, and a stop between the two leaves nothing half-written.
     """
     as_of = legal_today(now)
-    with ctx.db.session() as s:
-        result = wiring.run_sweep(s, ctx.settings, as_of, ctx.calendar)
-        sanctions = 0
-        if ctx.settings.rules.auto_apply_sanctions:
+    result = wiring.run_sweep(ctx.db, ctx.settings, as_of, ctx.calendar, now)
+    sanctions = 0
+    if ctx.settings.rules.auto_apply_sanctions:
+        with ctx.db.session() as s:
             sanctions = wiring.apply_sanctions(s, result, now)
     enqueued = wiring.enqueue(ctx.db, ctx.settings, result, as_of, now)
     for warning in result.warnings:
@@ -57,6 +58,7 @@ def sweep_and_notify(ctx: StepContext, now: datetime) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "as_of": as_of.isoformat(),
         "entities": len(result.entities),
+        "evaluated": result.evaluated,
         "errors": len(result.errors),
         "findings": findings_by_rule(result.findings),
         "enqueued": enqueued,
@@ -113,7 +115,7 @@ def heartbeat(ctx: StepContext, now: datetime) -> bool:
     if problems:
         log.warning("heartbeat: degraded: %s", "; ".join(problems))
         url = fail_url(url)
-    return http.ping(ctx.http, url)
+    return httpclient.ping(ctx.http, url)
 
 
 def fail_url(url: str) -> str:

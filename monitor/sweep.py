@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,6 +16,7 @@ from monitor import legal_time as lt
 from monitor.config import RuleSettings
 from monitor.districts import District
 from monitor.domain import Entity, History, IncompleteHistory, Status
+from monitor.progress import progress
 from monitor.rules import evaluate_district, evaluate_entity, evaluate_regulation
 from monitor.rules.art21_district_report import report_years
 from monitor.rules.finding import Finding
@@ -50,6 +51,7 @@ class SweepResult:
     statuses: dict[str, EntityStatus] = field(default_factory=dict)
     errors: list[EntityError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    evaluated: int | None = None  # entities evaluated for this result (None: all; a kept answer: the refresh's)
 
 
 def calendar_warnings(cal: lt.WorkCalendar) -> list[str]:
@@ -62,7 +64,7 @@ def calendar_warnings(cal: lt.WorkCalendar) -> list[str]:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """The sweep allocates millions of small acyclic objects; Python's cycle collector would rescan the
     growing heap again and again (a fifth of the sweep's time at 100,000 entities). It runs again after."""
     was_enabled = gc.isenabled()
@@ -83,19 +85,29 @@ def run_sweep(
     *,
     codes: Iterable[str] | None = None,
     chunk: int = repository.CHUNK,
+    label: str | None = None,
 ) -> SweepResult:
     """Evaluate every rule for every entity (or those in `codes`), every district and the Measures.
 
     Filings are read for the last WINDOW_MONTHS months only; the few entities whose streak of missed months
-    reaches further back are read again in full.
+    reaches further back are read again in full. With `label`, the sweep shows its progress under that name
+    (`monitor.progress`: a bar on a terminal, else one log line).
     """
     result = SweepResult(as_of=as_of)
     years = report_years(as_of)
     titled: dict[str, set[int]] = defaultdict(set)
     start = lt.add_months(lt.month_of(as_of), -WINDOW_MONTHS)
     incomplete: list[str] = []
-    with _collector_paused():
-        for history in repository.iter_histories(session, codes=codes, filings_from=start, as_of=as_of, chunk=chunk):
+    histories: Iterable[History | repository.Unreadable] = repository.iter_histories(
+        session, codes=codes, filings_from=start, as_of=as_of, chunk=chunk
+    )
+    if label is not None:
+        total = (
+            len(codes) if isinstance(codes, Sized) else repository.count_entities(session) if codes is None else None
+        )
+        histories = progress(histories, total, label, unit="主体")
+    with collector_paused():
+        for history in histories:
             code = _evaluate(history, as_of, cal, settings, years, titled, result)
             if code:
                 incomplete.append(code)

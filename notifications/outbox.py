@@ -145,7 +145,7 @@ class Outcome:
 
 def backoff(base_seconds: int, attempts: int, ceiling: timedelta = timedelta(minutes=30)) -> timedelta:
     # 2**n grows past any ceiling long before it could overflow: cap the exponent.
-    delay = timedelta(seconds=base_seconds) * (2 ** min(max(attempts - 1, 0), 30))
+    delay = timedelta(seconds=base_seconds) * int(2 ** min(max(attempts - 1, 0), 30))
     return max(min(delay, ceiling), MIN_BACKOFF)
 
 

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,7 @@ def test_catch_up_sends_what_was_due_and_a_restart_sends_nothing_twice(tmp_path:
     assert len(digests) == 1, "one catch-up digest"
     text, _html = bodies(digests[0].message)
     assert "portal_sync" in text and "HTTP 500" in text, "the digest reports the failed job"
+    assert "最近一次填报平台同步失败" in text, "and the portal's last error"
     assert any(part.get_filename(" ").endswith(".xlsx") for part in digests[0].message.iter_attachments())
     assert health.status_code == 200, health.text
     assert "succeeded" not in line["msg"] and "done_before" in line["msg"]
@@ -169,6 +171,10 @@ def test_three_daemons_on_one_postgres_database_send_each_message_once(tmp_path:
     assert len(sweeps) == 1 and sweeps[0][2] == ledger.RunStatus.SUCCEEDED.value
 
 
+def at_least(items: list[Any], n: int) -> bool:
+    return len(items) >= n
+
+
 @dataclass
 class SlowRecorder(Recorder):
     """Accepts each message after a pause, so a test can kill the daemon in the middle of a delivery."""
@@ -194,7 +200,7 @@ def test_a_daemon_killed_mid_delivery_loses_nothing(tmp_path: Path, db_url: str)
             before = len(smtp.received)
             victim = Daemon(config, tmp_path / f"victim{n}.log")
             try:
-                wait_until(lambda b=before: len(smtp.received) >= b + 3, timeout=60, what="the delivery to go on")
+                wait_until(partial(at_least, smtp.received, before + 3), timeout=60, what="the delivery to go on")
                 victim.proc.send_signal(signal.SIGKILL)
                 victim.proc.wait(timeout=10)
             finally:

@@ -66,7 +66,11 @@ def test_operator_writes_are_never_locked_out_while_the_daemon_works(tmp_path: P
             done.set()
 
     opts = ImportOptions(
-        today=AS_OF, now=now, districts=frozenset(settings.districts), source="cli", recorded_by="operator"
+        today=AS_OF,
+        now=now,
+        districts=frozenset(d.name for d in settings.districts),
+        source="cli",
+        recorded_by="operator",
     )
     thread = threading.Thread(target=daemon)
     thread.start()

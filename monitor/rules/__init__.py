@@ -25,6 +25,7 @@ from monitor.rules import (
 )
 from monitor.rules.base import RuleInput
 from monitor.rules.finding import Finding
+from monitor.rules.horizon import held_until
 from monitor.status import EntityState, derive
 
 ENTITY_RULES: tuple[Callable[[RuleInput], Iterable[Finding]], ...] = (
@@ -45,6 +46,8 @@ evaluate_regulation = art27_transition.evaluate_regulation
 class EntityReport:
     state: EntityState
     findings: list[Finding]
+    # The first day after the as-of date on which this report may change without new data (SPEC 10).
+    held_until: date
 
 
 def evaluate_entity(history: History, as_of: date, cal: lt.WorkCalendar, settings: RuleSettings) -> EntityReport:
@@ -53,7 +56,7 @@ def evaluate_entity(history: History, as_of: date, cal: lt.WorkCalendar, setting
     state = derive(known, as_of, cal, settings)
     ri = RuleInput(known, state, as_of, cal, settings)
     findings = [f for rule in ENTITY_RULES for f in rule(ri)]
-    return EntityReport(state, findings)
+    return EntityReport(state, findings, held_until(known, state, as_of, cal, settings))
 
 
 __all__ = ["EntityReport", "Finding", "evaluate_district", "evaluate_entity", "evaluate_regulation"]

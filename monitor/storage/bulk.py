@@ -31,6 +31,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from monitor.domain import EventKind, Scheme
+from monitor.storage import stale
 from monitor.storage.models import (
     BigId,
     CertificationRow,
@@ -154,6 +155,8 @@ class FilingMerge:
                 .execution_options(preserve_rowcount=True)
             )
         )
+        if added or updated:
+            stale.mark_stale_from(self.session, select(m.entity_id).distinct())
         return added, updated
 
     def close(self) -> None:
@@ -199,6 +202,7 @@ def append_events(session: Session, events: Sequence[tuple[int, NewEvent]], now:
     ]
     if certifications:
         session.execute(insert(CERTIFICATIONS), certifications)
+    stale.mark_stale(session, (entity_id for entity_id, _ in events))
     return len(ids)
 
 
@@ -287,6 +291,7 @@ def roster(session: Session, codes: Iterable[str]) -> dict[str, dict[str, Any]]:
 def insert_entities(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         session.execute(insert(ENTITIES), list(rows))
+        stale.mark_stale_codes(session, (row["credit_code"] for row in rows))
 
 
 def update_entities(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -297,3 +302,4 @@ def update_entities(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     names = [*ROSTER_COLUMNS, "recorded_by", "source", "updated_at"]
     statement = update(t).where(t.c.id == bindparam("row_id")).values({name: bindparam(name) for name in names})
     session.execute(statement, list(rows))
+    stale.mark_stale(session, (row["row_id"] for row in rows))

@@ -18,6 +18,7 @@ from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from monitor.domain import Entity, Event, EventKind, History, Kind, Scheme
+from monitor.storage import stale
 from monitor.storage.models import CertificationRow, DistrictReportRow, EntityRow, EventRow, FilingRow
 
 CHUNK = 5000
@@ -36,17 +37,6 @@ def _as_date(value: Any) -> date:
 
 def split_emails(text: str) -> tuple[str, ...]:
     return tuple(e for e in (p.strip() for p in text.split(";")) if e)
-
-
-def entity_from_row(row: EntityRow) -> Entity:
-    return Entity(
-        credit_code=row.credit_code,
-        name=row.name,
-        kind=Kind(row.kind),
-        district=row.district,
-        emails=split_emails(row.emails),
-        cert_no=row.cert_no,
-    )
 
 
 # Enum lookups by value through plain dicts: a sweep converts millions of stored values.
@@ -182,6 +172,22 @@ def iter_histories(
                 yield Unreadable(credit_code=row[1], district=row[4], error=f"{type(exc).__name__}: {exc}")
 
 
+def entities(session: Session, codes: Iterable[str] | None = None) -> dict[str, Entity]:
+    """Credit code -> roster entity (without events or filings), for `codes` or the whole roster."""
+    query = select(*_ENTITY_COLUMNS)
+    wanted = None if codes is None else sorted(set(codes))
+    out: dict[str, Entity] = {}
+    parts = [None] if wanted is None else [wanted[i : i + 900] for i in range(0, len(wanted), 900)]
+    for part in parts:
+        q = query if part is None else query.where(EntityRow.credit_code.in_(part))
+        for row in session.execute(q):
+            try:
+                out[row[1]] = _entity_from_tuple(row)
+            except ValueError:
+                continue  # unreadable: the evaluation reports it
+    return out
+
+
 def load_history(session: Session, code: str) -> History | Unreadable | None:
     return next(iter_histories(session, codes=[code]), None)
 
@@ -227,6 +233,7 @@ def append_event(session: Session, entity_id: int, ev: NewEvent, now: datetime) 
         recorded_at=now,
     )
     session.add(row)
+    stale.mark_stale(session, [entity_id])
     if ev.kind is EventKind.CERTIFIED:
         session.flush()
         session.add(
@@ -241,11 +248,12 @@ def append_event(session: Session, entity_id: int, ev: NewEvent, now: datetime) 
     return row
 
 
+def count_entities(session: Session) -> int:
+    """How many entities the roster holds (a progress bar's length)."""
+    return int(session.execute(select(func.count()).select_from(EntityRow)).scalar_one())
+
+
 def district_reports(session: Session) -> dict[tuple[str, int], date]:
     """(district, year covered) to the date the report was received."""
     rows = session.execute(select(DistrictReportRow.district, DistrictReportRow.year, DistrictReportRow.reported_on))
     return {(d, y): on for d, y, on in rows}
-
-
-def count_entities(session: Session) -> int:
-    return session.execute(select(func.count()).select_from(EntityRow)).scalar_one()

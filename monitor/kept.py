@@ -1,0 +1,504 @@
+"""The kept answer (SPEC section 10): each entity's evaluation, kept with the date until which it holds.
+
+Who does what:
+- Writers (events, filings, roster rows, applications) call `monitor.storage.stale.mark_stale` in their own
+  transaction; the storage functions of imports and `events record` already do.
+- `refresh(db, as_of, ...)` re-evaluates what is out of date for `as_of`: stale rows, rows whose `held_until`
+  has come, rows of another fingerprint (rule settings, holiday data, code), entities without a row. It reads
+  and evaluates a chunk, then stores it in a short transaction of its own, only where the row's version is
+  the one it read. The daemon's sweep and `notify` call it; so do readers, through `ensure_fresh`.
+- `ensure_fresh(db, as_of, ...)`: five index lookups when nothing is due, a refresh otherwise. A reader (the
+  registry, the console, `check`) calls it first and then reads the tables. It only ever writes the cache.
+- `current(db, as_of, ...)`: the whole answer as a `SweepResult` (findings, statuses, entities), from the kept
+  rows when `as_of` is today, from a fresh evaluation for any other day (time travel never touches the cache).
+
+District and regulation findings (Arts. 21, 27) are evaluated afresh every time: there are 23 districts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from monitor import legal_time as lt
+from monitor import progress, sweep
+from monitor.config import RuleSettings
+from monitor.districts import District
+from monitor.domain import Audience, Entity, History, IncompleteHistory, RuleId, Severity, Status
+from monitor.rules import evaluate_district, evaluate_entity, evaluate_regulation
+from monitor.rules.art21_district_report import report_years
+from monitor.rules.finding import Finding
+from monitor.status import Reason
+from monitor.storage import repository, stale
+from monitor.storage.db import Database
+from monitor.storage.kept_models import KeptAnswerRow, KeptFindingRow
+from monitor.storage.models import EntityRow
+
+log = logging.getLogger(__name__)
+
+KEPT = cast(Table, KeptAnswerRow.__table__)
+FINDINGS = cast(Table, KeptFindingRow.__table__)
+ENTITIES = cast(Table, EntityRow.__table__)
+
+# Bump when what is stored changes shape or meaning: every kept answer becomes stale.
+FORMAT = 1
+CHUNK = 2000  # entities evaluated, then stored in one short transaction
+_CODE_FILES = ("domain.py", "status.py", "legal_time.py", "kept.py", "rules")
+
+
+# --- fingerprint ---------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """The package version and a hash of the code the answer depends on (the rules, status, legal time)."""
+    digest = hashlib.sha256(str(FORMAT).encode())
+    with contextlib.suppress(metadata.PackageNotFoundError):
+        digest.update(metadata.version("sme-monitor").encode())
+    root = Path(__file__).parent
+    for name in _CODE_FILES:
+        path = root / name
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(file.name.encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def calendar_version(cal: lt.WorkCalendar) -> str:
+    digest = hashlib.sha256()
+    with contextlib.suppress(metadata.PackageNotFoundError):
+        digest.update(metadata.version("chinesecalendar").encode())
+    digest.update(str(cal.use_package).encode())
+    for year in sorted(cal.overrides):
+        arr = cal.overrides[year]
+        digest.update(f"{year}:{sorted(arr.holidays)}:{sorted(arr.workdays)}".encode())
+    return digest.hexdigest()
+
+
+def fingerprint(settings: RuleSettings, cal: lt.WorkCalendar) -> str:
+    """What an answer was computed with: the rule settings, the holiday data and the code."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(asdict(settings), default=str, sort_keys=True).encode())
+    digest.update(calendar_version(cal).encode())
+    digest.update(code_version().encode())
+    return digest.hexdigest()
+
+
+# --- JSON with dates -----------------------------------------------------------------------------------
+
+
+def _enc(value: Any) -> Any:
+    if isinstance(value, date):
+        return {"$d": value.isoformat()}
+    if isinstance(value, dict):
+        return {k: _enc(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_enc(v) for v in value]
+    return value
+
+
+def _dec(value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1 and "$d" in value:
+            return date.fromisoformat(value["$d"])
+        return {k: _dec(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dec(v) for v in value]
+    return value
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(_enc(value), ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(text: str) -> Any:
+    return _dec(json.loads(text))
+
+
+# --- what one evaluation stores ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One entity's kept answer, as stored (findings rebuilt with `days_left` for the day read)."""
+
+    entity_id: int
+    credit_code: str
+    as_of: date
+    held_until: date
+    status: Status
+    reasons: tuple[Reason, ...]
+    certified_on: date | None
+    expires_on: date | None
+    ever_certified: bool
+    filing_streak: int
+    title_spans: tuple[tuple[date, date], ...]
+    findings: tuple[Finding, ...] = ()
+    error: str = ""
+
+
+def _answer(entity_id: int, history: History, as_of: date, cal: lt.WorkCalendar, rules: RuleSettings) -> Answer:
+    report = evaluate_entity(history, as_of, cal, rules)
+    state = report.state
+    title = state.title
+    spans = tuple(
+        (t.granted_on, min(t.last_valid_day, state.title_ended_on.get(t.seq, t.last_valid_day))) for t in state.titles
+    )
+    streak = next((int(f.params["streak"]) for f in report.findings if "streak" in f.params), 0)
+    return Answer(
+        entity_id=entity_id,
+        credit_code=history.entity.credit_code,
+        as_of=as_of,
+        held_until=report.held_until,
+        status=state.status,
+        reasons=tuple(state.reasons),
+        certified_on=title.granted_on if title else None,
+        expires_on=title.last_valid_day if title else None,
+        ever_certified=bool(state.titles),
+        filing_streak=streak,
+        title_spans=spans,
+        findings=tuple(report.findings),
+    )
+
+
+def _failed(entity_id: int, code: str, as_of: date, error: str) -> Answer:
+    """An entity whose data broke a rule: kept as such for one day (or until its data changes), reported."""
+    return Answer(
+        entity_id, code, as_of, lt.days_after(as_of, 1), Status.UNCERTIFIED, (), None, None, False, 0, (), (), error
+    )
+
+
+def _answer_values(a: Answer, fp: str, token: str, now: datetime | None) -> dict[str, Any]:
+    return {
+        "b_id": a.entity_id,
+        "b_version": 0,  # replaced by the caller
+        "stale": False,
+        "as_of": a.as_of,
+        "held_until": a.held_until,
+        "fingerprint": fp,
+        "status": a.status.value,
+        "reasons": dumps([asdict(r) for r in a.reasons]),
+        "certified_on": a.certified_on,
+        "expires_on": a.expires_on,
+        "ever_certified": a.ever_certified,
+        "filing_streak": a.filing_streak,
+        "title_spans": dumps([list(s) for s in a.title_spans]),
+        "error": a.error,
+        "token": token,
+        "evaluated_at": now,
+    }
+
+
+def _finding_values(entity_id: int, f: Finding) -> dict[str, Any]:
+    return {
+        "entity_id": entity_id,
+        "credit_code": f.entity or "",
+        "rule": f.rule.value,
+        "subject": f.subject,
+        "stage": f.stage,
+        "severity": int(f.severity),
+        "article": f.article,
+        "due": f.due,
+        "since": f.since,
+        "district": f.district or "",
+        "audiences": ",".join(a.value for a in f.audiences),
+        "params": dumps(dict(f.params)),
+    }
+
+
+# --- refresh -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RefreshReport:
+    as_of: date
+    evaluated: int = 0  # entities evaluated
+    stored: int = 0  # answers stored (the others changed while being evaluated and stay stale)
+    errors: list[sweep.EntityError] = field(default_factory=list)
+    answers: dict[int, Answer] = field(default_factory=dict)  # what was evaluated, stored or not
+
+
+def _due_filter(as_of: date, fp: str) -> Any:
+    k = KEPT.c
+    return or_(k.stale.is_(True), k.fingerprint != fp, k.held_until.is_(None), k.held_until <= as_of, k.as_of > as_of)
+
+
+def needs_refresh(session: Session, as_of: date, fp: str) -> bool:
+    """Whether any kept answer is out of date for `as_of`: each part is one index lookup."""
+    k = KEPT.c
+    row = session.execute(
+        select(
+            select(k.entity_id).where(k.stale.is_(True)).limit(1).scalar_subquery(),
+            select(func.min(k.held_until)).scalar_subquery(),
+            select(func.max(k.as_of)).scalar_subquery(),
+            select(func.min(k.fingerprint)).scalar_subquery(),
+            select(func.max(k.fingerprint)).scalar_subquery(),
+        )
+    ).one()
+    any_stale, min_held, max_as_of, min_fp, max_fp = row
+    if any_stale is not None:
+        return True
+    if min_fp is None:  # no rows: an empty roster, or entities that predate their rows
+        return session.execute(select(ENTITIES.c.id).limit(1)).first() is not None
+    return bool(min_fp != fp or max_fp != fp or min_held is None or min_held <= as_of or max_as_of > as_of)
+
+
+def valid_codes(session: Session, as_of: date, fp: str) -> set[str]:
+    """Credit codes whose kept answer holds for `as_of` (what `check --full` compares)."""
+    k = KEPT.c
+    query = select(k.credit_code).where(~_due_filter(as_of, fp), k.error == "")
+    return {c for (c,) in session.execute(query)}
+
+
+def _due(session: Session, as_of: date, fp: str, full: bool) -> list[tuple[int, int]]:
+    """(entity id, version) of the answers to evaluate, in id order."""
+    k = KEPT.c
+    query = select(k.entity_id, k.version)
+    if not full:
+        query = query.where(_due_filter(as_of, fp))
+    return [(i, v) for i, v in session.execute(query.order_by(k.entity_id))]
+
+
+def _evaluate(
+    session: Session, ids: Sequence[int], as_of: date, cal: lt.WorkCalendar, rules: RuleSettings
+) -> Iterator[tuple[int, Answer]]:
+    codes_by_id = dict(
+        session.execute(select(ENTITIES.c.id, ENTITIES.c.credit_code).where(ENTITIES.c.id.in_(ids))).all()
+    )
+    id_by_code = {c: i for i, c in codes_by_id.items()}
+    start = lt.add_months(lt.month_of(as_of), -sweep.WINDOW_MONTHS)
+    again: list[str] = []
+    for history in repository.iter_histories(session, codes=codes_by_id.values(), filings_from=start, as_of=as_of):
+        if isinstance(history, repository.Unreadable):
+            entity_id = id_by_code[history.credit_code]
+            yield entity_id, _failed(entity_id, history.credit_code, as_of, history.error)
+            continue
+        entity_id = id_by_code[history.entity.credit_code]
+        try:
+            yield entity_id, _answer(entity_id, history, as_of, cal, rules)
+        except IncompleteHistory:
+            again.append(history.entity.credit_code)
+        except Exception as exc:  # one entity's bad data must not stop the others
+            log.exception("entity %s: rule evaluation failed", history.entity.credit_code)
+            yield entity_id, _failed(entity_id, history.entity.credit_code, as_of, f"{type(exc).__name__}: {exc}")
+    if again:
+        for history in repository.iter_histories(session, codes=again, as_of=as_of):
+            code = history.credit_code if isinstance(history, repository.Unreadable) else history.entity.credit_code
+            entity_id = id_by_code[code]
+            if isinstance(history, repository.Unreadable):
+                yield entity_id, _failed(entity_id, code, as_of, history.error)
+                continue
+            try:
+                yield entity_id, _answer(entity_id, history, as_of, cal, rules)
+            except Exception as exc:
+                log.exception("entity %s: rule evaluation failed", code)
+                yield entity_id, _failed(entity_id, code, as_of, f"{type(exc).__name__}: {exc}")
+
+
+def _store(
+    db: Database, due: Sequence[tuple[int, int]], answers: dict[int, Answer], fp: str, now: datetime | None
+) -> int:
+    """Store answers where the row's version is still the one read before evaluating; how many were stored.
+
+    One short transaction: the answers, then their findings replaced, for the rows this call wrote.
+    """
+    token = uuid.uuid4().hex
+    k = KEPT.c
+    params = []
+    for entity_id, version in due:
+        answer = answers.get(entity_id)
+        if answer is not None:
+            params.append({**_answer_values(answer, fp, token, now), "b_version": version})
+    if not params:
+        return 0
+    names = [n for n in params[0] if not n.startswith("b_")]
+    statement = (
+        update(KEPT)
+        .where(and_(k.entity_id == bindparam("b_id"), k.version == bindparam("b_version")))
+        .values({n: bindparam(n) for n in names})
+    )
+    with db.session() as session:
+        session.execute(statement, params)
+        stored = [i for (i,) in session.execute(select(k.entity_id).where(k.token == token))]
+        for i in range(0, len(stored), 900):
+            session.execute(delete(FINDINGS).where(FINDINGS.c.entity_id.in_(stored[i : i + 900])))
+        rows = [_finding_values(i, f) for i in stored for f in answers[i].findings]
+        if rows:
+            session.execute(insert(FINDINGS), rows)
+    return len(stored)
+
+
+def _no_progress(n: int = 1) -> None:
+    return None
+
+
+def refresh(
+    db: Database,
+    as_of: date,
+    cal: lt.WorkCalendar,
+    rules: RuleSettings,
+    *,
+    full: bool = False,
+    now: datetime | None = None,
+    chunk: int = CHUNK,
+    keep_answers: bool = False,
+    label: str | None = None,
+) -> RefreshReport:
+    """Evaluate what is out of date for `as_of` (everything with `full`) and store it, chunk by chunk.
+    With `label`, the refresh shows its progress under that name (monitor.progress)."""
+    fp = fingerprint(rules, cal)
+    report = RefreshReport(as_of)
+    with db.session() as session:
+        # Entities that predate their rows (or were written around the storage layer) get a stale one.
+        missing = select(ENTITIES.c.id).where(~ENTITIES.c.id.in_(select(KEPT.c.entity_id).scalar_subquery()))
+        if session.execute(missing.limit(1)).first() is not None:
+            stale.mark_stale_from(session, missing)
+    with db.session() as session:
+        due = _due(session, as_of, fp, full)
+    shown = progress.stage(label, total=len(due), unit="主体") if label else contextlib.nullcontext(_no_progress)
+    with sweep.collector_paused(), shown as advance:
+        for i in range(0, len(due), chunk):
+            part = due[i : i + chunk]
+            with db.session() as session:
+                answers = dict(_evaluate(session, [d[0] for d in part], as_of, cal, rules))
+            report.evaluated += len(answers)
+            report.stored += _store(db, part, answers, fp, now)
+            for a in answers.values():
+                if a.error:
+                    report.errors.append(sweep.EntityError(a.credit_code, a.error))
+            if keep_answers:
+                report.answers.update(answers)
+            advance(len(part))
+    if report.evaluated:
+        log.info("kept answer refreshed as of %s: %d evaluated, %d stored", as_of, report.evaluated, report.stored)
+    return report
+
+
+def ensure_fresh(db: Database, as_of: date, cal: lt.WorkCalendar, rules: RuleSettings) -> RefreshReport | None:
+    """Refresh what is out of date for `as_of`; cheap when nothing is. Returns the refresh, if one ran."""
+    with db.session() as session:
+        if not needs_refresh(session, as_of, fingerprint(rules, cal)):
+            return None
+    return refresh(db, as_of, cal, rules)
+
+
+# --- reading -------------------------------------------------------------------------------------------
+
+
+def _finding(row: Any, entities: dict[str, Entity], as_of: date) -> Finding:
+    entity = entities.get(row.credit_code)
+    params = loads(row.params)
+    return Finding(
+        rule=RuleId(row.rule),
+        article=row.article,
+        severity=Severity(row.severity),
+        audiences=tuple(Audience(a) for a in row.audiences.split(",") if a),
+        stage=row.stage,
+        subject=row.subject,
+        entity=row.credit_code or None,
+        entity_name=entity.name if entity else params.get("name"),
+        district=row.district or None,
+        due=row.due,
+        days_left=lt.days_left(as_of, row.due) if row.due else None,
+        since=row.since,
+        params=params,
+    )
+
+
+def _status(row: Any) -> sweep.EntityStatus:
+    reasons = tuple(Reason(**r) for r in loads(row.reasons))
+    return sweep.EntityStatus(Status(row.status), reasons, row.expires_on, row.filing_streak)
+
+
+def read(session: Session, as_of: date, *, codes: Iterable[str] | None = None) -> sweep.SweepResult:
+    """The kept answers as a SweepResult for `as_of` (the caller has made them fresh for that day)."""
+    result = sweep.SweepResult(as_of=as_of)
+    wanted = list(codes) if codes is not None else None
+    result.entities = repository.entities(session, wanted)
+    k, f = KEPT.c, FINDINGS.c
+    aq = select(k.credit_code, k.status, k.reasons, k.expires_on, k.filing_streak, k.error)
+    fq = select(
+        f.credit_code,
+        f.rule,
+        f.subject,
+        f.stage,
+        f.severity,
+        f.article,
+        f.due,
+        f.since,
+        f.district,
+        f.audiences,
+        f.params,
+    )
+    if wanted is not None:
+        aq, fq = aq.where(k.credit_code.in_(wanted)), fq.where(f.credit_code.in_(wanted))
+    for row in session.execute(aq):
+        if row.error:
+            result.errors.append(sweep.EntityError(row.credit_code, row.error))
+            result.entities.pop(row.credit_code, None)
+        else:
+            result.statuses[row.credit_code] = _status(row)
+    for frow in session.execute(fq.order_by(f.entity_id, f.id)):
+        if frow.credit_code in result.statuses:
+            result.findings.append(_finding(frow, result.entities, as_of))
+    return result
+
+
+def titled_years(session: Session, years: Iterable[int]) -> dict[str, set[int]]:
+    """District -> the years (of `years`) in which some entity of the district held a title."""
+    wanted = tuple(years)
+    out: dict[str, set[int]] = defaultdict(set)
+    query = select(ENTITIES.c.district, KEPT.c.title_spans).join(KEPT, KEPT.c.entity_id == ENTITIES.c.id)
+    for district, spans in session.execute(query.where(KEPT.c.title_spans != "[]")):
+        for first, last in loads(spans):
+            for y in wanted:
+                if first <= date(y, 12, 31) and last >= date(y, 1, 1):
+                    out[district].add(y)
+    return out
+
+
+def current(
+    db: Database,
+    as_of: date,
+    cal: lt.WorkCalendar,
+    rules: RuleSettings,
+    districts: Iterable[District] = (),
+    *,
+    today: date | None = None,
+) -> sweep.SweepResult:
+    """The whole answer for `as_of`: kept when `as_of` is `today` (refreshed first), fresh otherwise."""
+    if today is not None and as_of != today:
+        with db.session() as session:
+            return sweep.run_sweep(session, as_of, cal, rules, districts)
+    refreshed = ensure_fresh(db, as_of, cal, rules)
+    with db.session() as session:
+        result = read(session, as_of)
+        titled = titled_years(session, report_years(as_of))
+        reports = repository.district_reports(session)
+    if refreshed is not None:
+        known = {e.credit_code for e in result.errors}
+        result.errors += [e for e in refreshed.errors if e.credit_code not in known]
+    for district in districts:
+        result.findings.extend(
+            evaluate_district(district.name, titled.get(district.name, set()), reports, as_of, cal, rules)
+        )
+    result.findings.extend(evaluate_regulation(as_of, rules))
+    for year in (as_of.year, as_of.year + 1):  # deadlines of the kept findings fall in these years
+        if not cal.covers(year):
+            cal.assumed_years.add(year)
+    result.warnings = sweep.calendar_warnings(cal)
+    return result

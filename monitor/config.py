@@ -93,6 +93,8 @@ class RuleSettings:
     regulation_validity_years: int = 5
     regulation_expiring_days: int = 180
     publicity_days: int = 7
+    district_review_days: int = 30  # Art. 9: an application not reviewed by its district this long after
+    service_check_from_month: int = 7  # SPEC 9: service figures are compared with the thresholds from July
     auto_apply_sanctions: bool = False
 
 
@@ -147,6 +149,22 @@ class DaemonSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """`sme-monitor serve`: where it listens, the address its pages are reached at, the console's sessions."""
+
+    host: str
+    port: int
+    base_url: str  # as configured; empty = http://HOST:PORT (see `public_url`)
+    secret_key: str = field(repr=False)  # empty: the console generates one once and keeps it in the database
+    session_hours: int
+
+    @property
+    def public_url(self) -> str:
+        """The address links in messages point at, without a trailing slash."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+@dataclass(frozen=True)
 class Schedule:
     sweep: str
     digest: str
@@ -169,6 +187,7 @@ class Settings:
     webhook: WebhookSettings
     portal: PortalSettings
     daemon: DaemonSettings
+    web: WebSettings
     imports: ImportLimits = field(default_factory=ImportLimits)
     source: str = DEFAULTS
 
@@ -407,6 +426,8 @@ def _build(d: dict[str, Any], source: str, origins: Origins) -> Settings:
             issued = date.fromisoformat(r["regulation_issued_on"])
         except ValueError:
             raise _bad("rules.regulation_issued_on", r["regulation_issued_on"], "应为 YYYY-MM-DD", origins) from None
+    if not 1 <= r["service_check_from_month"] <= 12:
+        raise _bad("rules.service_check_from_month", r["service_check_from_month"], "应在 1-12 之间", origins)
     if not 0 <= r["filing_due_day"] <= 28:
         raise _bad("rules.filing_due_day", r["filing_due_day"], "应在 0-28 之间 (0 = 当月最后一日)", origins)
     webhook = d["webhook"]
@@ -419,6 +440,11 @@ def _build(d: dict[str, Any], source: str, origins: Origins) -> Settings:
     daemon = d["daemon"]
     if not 0 <= daemon["http_port"] < 65536:
         raise _bad("daemon.http_port", daemon["http_port"], "端口应在 0-65535 之间", origins)
+    web = d["web"]
+    if not 0 < web["port"] < 65536:
+        raise _bad("web.port", web["port"], "端口应在 1-65535 之间", origins)
+    if web["base_url"] and not re.match(r"^https?://[^/\s]+", web["base_url"]):
+        raise _bad("web.base_url", web["base_url"], "应为 http://... 或 https://... (an absolute URL)", origins)
     return Settings(
         timezone=LEGAL_TZ,
         locale=d["locale"],
@@ -476,6 +502,8 @@ def _build(d: dict[str, Any], source: str, origins: Origins) -> Settings:
                 "rules.regulation_expiring_days", r["regulation_expiring_days"], origins
             ),
             publicity_days=_positive("rules.publicity_days", r["publicity_days"], origins),
+            district_review_days=_positive("rules.district_review_days", r["district_review_days"], origins),
+            service_check_from_month=r["service_check_from_month"],
             auto_apply_sanctions=d["sanctions"]["auto_apply"],
         ),
         notifications=NotificationSettings(
@@ -507,6 +535,13 @@ def _build(d: dict[str, Any], source: str, origins: Origins) -> Settings:
         ),
         imports=ImportLimits(
             **{k: _positive(f"imports.{k}", v, origins) for k, v in d["imports"].items()},
+        ),
+        web=WebSettings(
+            host=web["host"],
+            port=web["port"],
+            base_url=web["base_url"],
+            secret_key=web["secret_key"],
+            session_hours=_positive("web.session_hours", web["session_hours"], origins),
         ),
         source=source,
     )

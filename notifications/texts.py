@@ -146,6 +146,9 @@ _TITLES: dict[RuleId, tuple[str, str]] = {
     RuleId.DISTRICT_REPORT_OVERDUE: ("年度工作总结和检查情况报告逾期未报", "Annual district report overdue"),
     RuleId.REGULATION_EXPIRING: ("《办法》有效期即将届满", "The Measures are about to expire"),
     RuleId.PUBLICITY_ENDED: ("公示期满，待授予称号", "Publicity period over: title to be granted"),
+    RuleId.APPLICATION_INELIGIBLE: ("申报不符合认定条件", "Application does not meet the conditions"),
+    RuleId.DISTRICT_REVIEW_PENDING: ("申报逾期未完成区县初审", "Application awaiting the district's review"),
+    RuleId.SERVICE_BELOW_THRESHOLD: ("服务数据低于认定条件，复审存在风险", "Service figures below the threshold"),
 }
 
 
@@ -215,6 +218,7 @@ LABELS: dict[str, dict[str, str]] = {
         "details": "具体情况",
         "ignore_if_done": "如已办理，请忽略本提醒。如有疑问，请与{authority}或成都市中小企业服务中心联系。",
         "authority": "所在区（市）县工业和信息化主管部门",
+        "registry_entry": "贵单位在认定名单中的公开信息",
         "reminder_title": "合规提醒",
         "alert_title": "合规预警",
         "notice_title": "合规通报",
@@ -248,6 +252,7 @@ LABELS: dict[str, dict[str, str]] = {
         "details": "Details",
         "ignore_if_done": "If you have already done so, please disregard this reminder. Questions: {authority} or the Chengdu SME Service Center.",
         "authority": "your district's industry and IT authority",
+        "registry_entry": "Your entry in the public registry",
         "reminder_title": "Compliance reminder",
         "alert_title": "Compliance alert",
         "notice_title": "Compliance notice",

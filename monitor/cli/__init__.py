@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from monitor import __version__
 from monitor.cli import (
+    commands_applications,
     commands_check,
     commands_db,
     commands_demo,
@@ -21,6 +22,7 @@ from monitor.cli import (
     commands_import,
     commands_notify,
     commands_run,
+    commands_serve,
 )
 from monitor.cli.context import Context
 from monitor.errors import CONFIG_ENV, CalendarError, ConfigError, SchemaError, UsageError
@@ -34,10 +36,12 @@ COMMAND_MODULES = [
     commands_db,
     commands_entities,
     commands_import,
+    commands_applications,
     commands_check,
     commands_notify,
     commands_demo,
     commands_run,
+    commands_serve,
 ]
 
 

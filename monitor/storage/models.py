@@ -72,6 +72,8 @@ class EntityRow(Base):
     district: Mapped[str] = mapped_column(String(32), index=True)
     emails: Mapped[str] = mapped_column(Text, default="")  # ';'-separated
     cert_no: Mapped[str] = mapped_column(String(64), default="")
+    # The service functions it was certified for (SPEC 9), ';'-separated; empty: the latest application's.
+    functions: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # Who wrote the row last and from where (a file name, 'cli'); the changes themselves are events.
     recorded_by: Mapped[str] = mapped_column(String(100), default="")
     source: Mapped[str] = mapped_column(String(300), default="")
@@ -141,3 +143,16 @@ class DistrictReportRow(Base):
     recorded_by: Mapped[str] = mapped_column(String(100), default="")
     source: Mapped[str] = mapped_column(String(300), default="")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Search machinery that migration 0005 builds outside the models (an FTS5 table and its triggers on SQLite,
+# pg_trgm indexes on PostgreSQL): the schema comparison and autogenerate leave it alone.
+SEARCH_PREFIX = "registry_search"
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    return not (name or "").startswith(SEARCH_PREFIX)
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    return not (name or "").startswith(SEARCH_PREFIX)

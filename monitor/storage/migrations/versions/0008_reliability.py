@@ -3,7 +3,7 @@ message remembers when its first delivery attempt failed, so transient failures 
 `notifications.retry_days` from then.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from monitor.storage.models import UTCDateTime
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

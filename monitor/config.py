@@ -101,10 +101,12 @@ class RuleSettings:
 @dataclass(frozen=True)
 class NotificationSettings:
     repeat_critical_days: int
-    max_attempts: int
+    max_attempts: int  # 0: no limit; retry_days decides
     backoff_seconds: int
     lease_seconds: int
     batch_size: int
+    retry_ceiling_minutes: int = 30
+    retry_days: int = 3
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ class DaemonSettings:
     heartbeat_url: str = field(repr=False)
     http_host: str
     http_port: int
+    outbox_age_minutes: int = 60
 
 
 @dataclass(frozen=True)
@@ -505,10 +508,12 @@ def _build(d: dict[str, Any], source: str, origins: Origins) -> Settings:
         ),
         notifications=NotificationSettings(
             repeat_critical_days=_positive("notifications.repeat_critical_days", n["repeat_critical_days"], origins),
-            max_attempts=_positive("notifications.max_attempts", n["max_attempts"], origins),
+            max_attempts=_positive("notifications.max_attempts", n["max_attempts"], origins, zero=True),
             backoff_seconds=_positive("notifications.backoff_seconds", n["backoff_seconds"], origins, zero=True),
             lease_seconds=_positive("notifications.lease_seconds", n["lease_seconds"], origins),
             batch_size=_positive("notifications.batch_size", n["batch_size"], origins),
+            retry_ceiling_minutes=_positive("notifications.retry_ceiling_minutes", n["retry_ceiling_minutes"], origins),
+            retry_days=_positive("notifications.retry_days", n["retry_days"], origins),
         ),
         webhook=WebhookSettings(
             kind=webhook["kind"],
@@ -526,6 +531,7 @@ def _build(d: dict[str, Any], source: str, origins: Origins) -> Settings:
             heartbeat_url=daemon["heartbeat_url"],
             http_host=daemon["http_host"],
             http_port=daemon["http_port"],
+            outbox_age_minutes=_positive("daemon.outbox_age_minutes", daemon["outbox_age_minutes"], origins),
         ),
         imports=ImportLimits(
             **{k: _positive(f"imports.{k}", v, origins) for k, v in d["imports"].items()},

@@ -112,7 +112,9 @@ def gather(
         data.changes = _changes(before, today)
         _sections(data, today.findings)
         data.compliance = filing_compliance(histories, as_of, calendar, settings.rules)
-        data.undelivered = outbox.undelivered(session)
+        data.undelivered = outbox.undelivered(
+            session, now=now, age=timedelta(minutes=settings.daemon.outbox_age_minutes)
+        )
         data.outbox_counts = outbox.counts(session)
         data.silences = controls.list_silences(session, as_of=as_of)
         data.acks = [a for a in controls.list_acks(session) if a.acked_on > lt.days_before(as_of, 30)]

@@ -467,7 +467,7 @@ def _retry(request: Request, me: Scope, ids: list[int]) -> Response:
         wanted = [i for i in ids if i in visible] if ids else sorted(visible)
         if ids and not wanted:
             raise NotFound()
-        outbox.retry(session, wanted, now, waiting_too=True)
+        outbox.retry(session, wanted, now)
     done = service.deliver(state.db, state.settings, now, _worker())
     return see_other(f"/outbox?retried={done.sent}-{done.retrying}-{done.failed}")
 

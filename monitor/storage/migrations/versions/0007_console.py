@@ -1,7 +1,7 @@
 """Console: users, server-side sessions, failed logins, the audit trail (SPEC 8).
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from monitor.storage.models import BigId, UTCDateTime
 
 revision = "0007"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

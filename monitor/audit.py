@@ -47,16 +47,16 @@ def _table_of(obj: Any) -> str | None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _on_execute(state: ORMExecuteState) -> Any:
-    """A Core INSERT/UPDATE/DELETE run through a session: an INSERT is noted; an UPDATE or DELETE when it
-    changed a row (one that matched nothing is no write; a driver that cannot count, -1, counts as one).
-    (An INSERT ... RETURNING of many rows reports no useful row count, so inserts are not counted.)"""
+    """A Core INSERT/UPDATE/DELETE run through a session: noted when it changed a row (one that matched or
+    selected nothing is no write; a driver that cannot count, -1, counts as one). An INSERT ... RETURNING of
+    many rows reports no useful row count, so it is noted as it is."""
     op = "insert" if state.is_insert else "update" if state.is_update else "delete" if state.is_delete else None
     if op is None:
         return None
     table = getattr(getattr(state.statement, "table", None), "name", None)
     if not table or not _audited(table):
         return None
-    if op == "insert":
+    if op == "insert" and bool(getattr(state.statement, "_returning", None)):
         _note(state.session, table, op)
         return None
     result = state.invoke_statement()

@@ -67,6 +67,8 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
     args = parser.parse_args()
 
+    import sqlalchemy as sa
+
     from monitor import config
     from monitor.domain import Entity, Kind, RuleId
     from monitor.rules.catalog import CATALOG
@@ -131,7 +133,7 @@ def main() -> None:
         )
     render_s = time.perf_counter() - t0
     with db.session() as session:
-        session.execute(OutboxMessage.__table__.insert(), rows)
+        session.execute(sa.insert(OutboxMessage), rows)
     size = sum(len(r["content"]) for r in rows) / n
 
     # 1. through the outbox

@@ -18,6 +18,7 @@ import resource
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -119,7 +120,9 @@ def _event(eid: int, entity: int, kind: EventKind, when: date, result: str = "",
     }
 
 
-def _flush(conn: sa.Connection, filings: list, events: list, certs: list) -> int:
+def _flush(
+    conn: sa.Connection, filings: list[dict[str, Any]], events: list[dict[str, Any]], certs: list[dict[str, Any]]
+) -> int:
     n = len(filings)
     if events:
         conn.execute(sa.insert(EventRow), events)

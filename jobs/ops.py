@@ -30,9 +30,6 @@ class OpsReport:
     last_portal_sync: datetime | None  # the last good sync; None if there never was one
     portal_error: str  # why the last attempt failed, if it did
 
-    def portal_sync_age(self, now: datetime) -> timedelta | None:
-        return None if self.last_portal_sync is None else now - self.last_portal_sync
-
 
 def recent_failures(session: Session, now: datetime) -> tuple[list[JobFailure], datetime]:
     """Failed runs since the last successful digest (or the last day): what the next digest reports."""

@@ -23,7 +23,8 @@ from typing import Any
 import requests
 from sqlalchemy.orm import Session
 
-from jobs import http, sync_state
+from jobs import sync_state
+from monitor import httpclient
 from monitor.config import PortalSettings
 from monitor.importing.common import ImportOptions
 from monitor.importing.filings import import_filings
@@ -97,11 +98,11 @@ def fetch_all(session: requests.Session, portal: PortalSettings, since: date) ->
     items: list[Item] = []
     page, pages = 1, 0
     while True:
-        data = http.get_json(
+        data = httpclient.get_json(
             session, url, params={"since": format_period(since), "page": page}, headers=headers, timeout=portal.timeout
         )
         pages += 1
-        where = f"{http.safe_url(url)} page={page}"
+        where = f"{httpclient.safe_url(url)} page={page}"
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):
             raise SyncError(f"{where}: 应答缺少 items 列表 (the answer has no `items` list)")
         items.extend(Item(page, i, item) for i, item in enumerate(data["items"], start=1))
@@ -123,11 +124,11 @@ def sync(
     session: requests.Session | None = None,
     backoff: float = 1.0,
 ) -> SyncResult:
-    """One sync. SyncError or http.HttpError when it failed (nothing applied, the failure recorded)."""
+    """One sync. SyncError or httpclient.HttpError when it failed (nothing applied, the failure recorded)."""
     if not portal.url:
         raise PortalNotConfigured("portal.url 未配置，无法同步 (portal.url is not set)")
     own_session = session is None
-    http_session = session or http.make_session(retries=portal.retries, backoff=backoff)
+    http_session = session or httpclient.make_session(retries=portal.retries, backoff=backoff)
     try:
         with db.session() as s:
             since = since_month(sync_state.last_success(s), now)
@@ -135,7 +136,7 @@ def sync(
             items, pages = fetch_all(http_session, portal, since)
             with db.session() as s:
                 result = _validate_and_apply(s, items, pages, since, now, portal)
-        except (SyncError, http.HttpError) as exc:
+        except (SyncError, httpclient.HttpError) as exc:
             with db.session() as s:
                 sync_state.record_failure(s, now, str(exc))
             raise
@@ -155,7 +156,7 @@ def sync(
 def _validate_and_apply(
     s: Session, items: list[Item], pages: int, since: date, now: datetime, portal: PortalSettings
 ) -> SyncResult:
-    url = http.safe_url(f"{portal.url}/filings")
+    url = httpclient.safe_url(f"{portal.url}/filings")
     # The import numbers rows; row n is the n-th item of the whole sync, told back as its page and position.
     problems = Problems(where=url)
     rows: list[tuple[int | None, list[Any]]] = []

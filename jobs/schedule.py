@@ -2,70 +2,21 @@
 
 APScheduler's CronTrigger only looks forward; the daemon also needs to look back ("which occurrence is the
 latest one that has come?") to catch up after a stop, so that is computed here from the same trigger.
+The trigger (crontab weekday numbering) is `monitor.cron.trigger`, the one the configuration validates with.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from apscheduler.triggers.cron import CronTrigger
-
+from monitor.cron import crontab_weekdays, trigger
 from monitor.legal_time import LEGAL_TZ
+
+__all__ = ["crontab_weekdays", "latest_occurrence", "next_occurrence", "period_at", "trigger"]
 
 _TICK = timedelta(microseconds=1)
 # The rarest cron occurrence is February 29th (every four years, up to eight around 2100); look back that far.
 _LONGEST_GAP = timedelta(days=8 * 366 + 1)
-
-
-_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-
-
-def trigger(expr: str) -> CronTrigger:
-    """The trigger for a five-field crontab expression, evaluated in Asia/Shanghai whatever the host's zone."""
-    fields = expr.split()
-    if len(fields) == 5:
-        fields[4] = crontab_weekdays(fields[4])
-    return CronTrigger.from_crontab(" ".join(fields), timezone=LEGAL_TZ)
-
-
-def crontab_weekdays(field: str) -> str:
-    """The day-of-week field with crontab's numbering (0 or 7 = Sunday) spelled as names.
-
-    APScheduler 3 counts 0 as Monday (its documented "historical mistake"); an operator who writes the
-    usual `1-5` means Monday to Friday, so numbers are converted to names, which both read the same way.
-    """
-    if field in ("*", "?"):
-        return "*"
-    days: set[int] = set()
-    for part in field.split(","):
-        base, _, step_text = part.partition("/")
-        step = int(step_text) if step_text else 1
-        if step < 1:
-            raise ValueError(f"day-of-week step must be positive, got: {part!r}")
-        if base == "*":
-            first, last = 0, 6
-        elif "-" in base:
-            first_text, last_text = base.split("-", 1)
-            first, last = _weekday(first_text), _weekday(last_text)
-            if last == 0 and first > 0:
-                last = 7  # "5-7" and "fri-sun" run to Sunday
-        else:
-            first = last = _weekday(base)
-            if step_text:
-                last = max(first, 6)
-        if first > last:
-            raise ValueError(f"day-of-week range runs backwards: {part!r}")
-        days.update(d % 7 for d in range(first, last + 1, step))
-    return ",".join(_DAY_NAMES[d] for d in sorted(days))
-
-
-def _weekday(text: str) -> int:
-    text = text.strip().lower()
-    if text in _DAY_NAMES:
-        return _DAY_NAMES.index(text)
-    if text.isdigit() and 0 <= int(text) <= 7:
-        return int(text)
-    raise ValueError(f"not a day of the week (0-7 or sun-sat): {text!r}")
 
 
 def _aware(now: datetime) -> datetime:
@@ -76,7 +27,7 @@ def _aware(now: datetime) -> datetime:
 
 def next_occurrence(expr: str, after: datetime) -> datetime | None:
     """The first occurrence strictly after `after`."""
-    fire = trigger(expr).get_next_fire_time(None, _aware(after) + _TICK)
+    fire: datetime | None = trigger(expr).get_next_fire_time(None, _aware(after) + _TICK)
     return fire
 
 
@@ -86,7 +37,7 @@ def latest_occurrence(expr: str, now: datetime) -> datetime | None:
     cron = trigger(expr)
     lookback = timedelta(hours=1)
     while True:
-        fire = cron.get_next_fire_time(None, now - lookback)
+        fire: datetime | None = cron.get_next_fire_time(None, now - lookback)
         if fire is not None and fire <= now:
             break
         if lookback >= _LONGEST_GAP:
@@ -94,7 +45,7 @@ def latest_occurrence(expr: str, now: datetime) -> datetime | None:
         lookback *= 2
     # `fire` is the first occurrence in the window; walk forward to the last one that is not in the future.
     while True:
-        following = cron.get_next_fire_time(None, fire + _TICK)
+        following: datetime | None = cron.get_next_fire_time(None, fire + _TICK)
         if following is None or following > now:
             return fire
         fire = following

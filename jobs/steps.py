@@ -16,10 +16,11 @@ from typing import Any
 
 import requests
 
-from jobs import http, portal, wiring
+from jobs import portal, wiring
 from jobs.ledger import JobName
 from jobs.ops import ops_report
 from jobs.runner import Clock, Step
+from monitor import httpclient
 from monitor.config import Settings
 from monitor.legal_time import WorkCalendar, legal_today
 from monitor.rules.finding import Finding
@@ -36,7 +37,7 @@ class StepContext:
     worker: str
     clock: Clock
     stopping: threading.Event = field(default_factory=threading.Event)
-    http: requests.Session = field(default_factory=lambda: http.make_session(retries=2, backoff=0.5))
+    http: requests.Session = field(default_factory=lambda: httpclient.make_session(retries=2, backoff=0.5))
 
 
 def sweep_and_notify(ctx: StepContext, now: datetime) -> dict[str, Any]:
@@ -101,7 +102,7 @@ def portal_sync(ctx: StepContext, now: datetime) -> dict[str, Any]:
 def heartbeat(ctx: StepContext, now: datetime) -> bool:
     """Ping the configured heartbeat URL after a successful sweep; never raises."""
     url = ctx.settings.daemon.heartbeat_url
-    return bool(url) and http.ping(ctx.http, url)
+    return bool(url) and httpclient.ping(ctx.http, url)
 
 
 def _delivery_counts(value: Mapping[str, Any]) -> dict[str, Any]:

@@ -28,7 +28,7 @@ def run_sweep(db: Database, settings: Settings, as_of: date, calendar: WorkCalen
     """The kept answer refreshed for `as_of` (only entities whose data changed or whose held-until date has
     come are evaluated, in short transactions), then read whole with the districts and the Measures
     evaluated afresh; bad entities are in `.errors`."""
-    report = kept.refresh(db, as_of, calendar, settings.rules, now=now)
+    report = kept.refresh(db, as_of, calendar, settings.rules, now=now, label="sweep")
     result = kept.current(db, as_of, calendar, settings.rules, settings.districts, today=as_of)
     result.evaluated = report.evaluated
     return result
@@ -73,15 +73,18 @@ def deliver(
     return dict(totals)
 
 
+def digest_ops(ops: OpsReport) -> digest.Ops:
+    """What the digest says about the daemon: failed runs, the last good portal sync and the last sync's error."""
+    failures = [digest.JobFailure(f.job, f.finished_at, f.error) for f in ops.job_failures]
+    return digest.Ops(job_failures=failures, last_portal_sync=ops.last_portal_sync, portal_error=ops.portal_error)
+
+
 def send_digest(
     db: Database, settings: Settings, calendar: WorkCalendar, as_of: date, now: datetime, ops: OpsReport
 ) -> int:
     """Enqueue today's digest for every administrator who has not got it (keyed by date: once, whatever
     runs it); how many were enqueued. Delivery is the caller's next step."""
-    failures = [digest.JobFailure(f.job, f.finished_at, f.error) for f in ops.job_failures]
-    report = digest.send_digest(
-        db, settings, calendar, as_of, now, digest.Ops(job_failures=failures, last_portal_sync=ops.last_portal_sync)
-    )
+    report = digest.send_digest(db, settings, calendar, as_of, now, digest_ops(ops))
     return len(report.enqueued)
 
 

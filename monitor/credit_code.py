@@ -27,10 +27,6 @@ def problem(code: str) -> str | None:
     return None
 
 
-def is_valid(code: str) -> bool:
-    return problem(code) is None
-
-
 def complete(first17: str) -> str:
     """Append the check character: used by the demo, the tests and the benchmarks to make valid codes."""
     return first17 + check_character(first17)

@@ -131,10 +131,6 @@ class StageName(enum.StrEnum):
     FEB1 = "feb1"
 
 
-# Which event kinds need which optional fields (SPEC section 6, events file).
-RESULT_KINDS = frozenset({EventKind.EVALUATED, EventKind.RESTRUCTURING_REVIEWED})
-
-
 @dataclass(frozen=True, slots=True)
 class Entity:
     credit_code: str

@@ -35,7 +35,7 @@ from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from monitor import legal_time as lt
-from monitor import sweep
+from monitor import progress, sweep
 from monitor.config import RuleSettings
 from monitor.districts import District
 from monitor.domain import Audience, Entity, History, IncompleteHistory, RuleId, Severity, Status
@@ -342,6 +342,10 @@ def _store(
     return len(stored)
 
 
+def _no_progress(n: int = 1) -> None:
+    return None
+
+
 def refresh(
     db: Database,
     as_of: date,
@@ -352,8 +356,10 @@ def refresh(
     now: datetime | None = None,
     chunk: int = CHUNK,
     keep_answers: bool = False,
+    label: str | None = None,
 ) -> RefreshReport:
-    """Evaluate what is out of date for `as_of` (everything with `full`) and store it, chunk by chunk."""
+    """Evaluate what is out of date for `as_of` (everything with `full`) and store it, chunk by chunk.
+    With `label`, the refresh shows its progress under that name (monitor.progress)."""
     fp = fingerprint(rules, cal)
     report = RefreshReport(as_of)
     with db.session() as session:
@@ -363,7 +369,8 @@ def refresh(
             stale.mark_stale_from(session, missing)
     with db.session() as session:
         due = _due(session, as_of, fp, full)
-    with sweep.collector_paused():
+    shown = progress.stage(label, total=len(due), unit="主体") if label else contextlib.nullcontext(_no_progress)
+    with sweep.collector_paused(), shown as advance:
         for i in range(0, len(due), chunk):
             part = due[i : i + chunk]
             with db.session() as session:
@@ -375,6 +382,7 @@ def refresh(
                     report.errors.append(sweep.EntityError(a.credit_code, a.error))
             if keep_answers:
                 report.answers.update(answers)
+            advance(len(part))
     if report.evaluated:
         log.info("kept answer refreshed as of %s: %d evaluated, %d stored", as_of, report.evaluated, report.stored)
     return report

@@ -19,13 +19,9 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
+from monitor.errors import CalendarError as CalendarError  # defined apart, so the command line can name it cheaply
 
 LEGAL_TZ = ZoneInfo("Asia/Shanghai")
-
-
-class CalendarError(Exception):
-    """The operator's holidays file is unreadable or inconsistent; the message names file, year and date."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +31,15 @@ class YearArrangement:
 
 
 def _package_years() -> frozenset[int]:
+    import chinese_calendar  # imported on first use: commands that never ask for a workday start without it
+
     return frozenset(d.year for d in chinese_calendar.constants.holidays)
+
+
+def _package_is_workday(day: date) -> bool:
+    import chinese_calendar
+
+    return bool(chinese_calendar.is_workday(day))
 
 
 @dataclass
@@ -72,7 +76,7 @@ class WorkCalendar:
             if day in arrangement.workdays:
                 return True
         if day.year in self._package_years:
-            return bool(chinese_calendar.is_workday(day))
+            return _package_is_workday(day)
         if arrangement is None:
             self.assumed_years.add(day.year)
         return day.weekday() < 5

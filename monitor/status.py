@@ -19,8 +19,6 @@ from monitor.domain import Event, EventKind, History, IncompleteHistory, Result,
 REASON_RESTRUCTURING = "restructuring"  # Art. 18
 REASON_EVALUATION = "failed_evaluation"  # Art. 21
 
-REVOKING_ARTICLES = frozenset({18, 20, 21, 22})
-
 
 @dataclass(frozen=True, slots=True)
 class Title:

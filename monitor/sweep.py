@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,6 +16,7 @@ from monitor import legal_time as lt
 from monitor.config import RuleSettings
 from monitor.districts import District
 from monitor.domain import Entity, History, IncompleteHistory, Status
+from monitor.progress import progress
 from monitor.rules import evaluate_district, evaluate_entity, evaluate_regulation
 from monitor.rules.art21_district_report import report_years
 from monitor.rules.finding import Finding
@@ -84,19 +85,29 @@ def run_sweep(
     *,
     codes: Iterable[str] | None = None,
     chunk: int = repository.CHUNK,
+    label: str | None = None,
 ) -> SweepResult:
     """Evaluate every rule for every entity (or those in `codes`), every district and the Measures.
 
     Filings are read for the last WINDOW_MONTHS months only; the few entities whose streak of missed months
-    reaches further back are read again in full.
+    reaches further back are read again in full. With `label`, the sweep shows its progress under that name
+    (`monitor.progress`: a bar on a terminal, else one log line).
     """
     result = SweepResult(as_of=as_of)
     years = report_years(as_of)
     titled: dict[str, set[int]] = defaultdict(set)
     start = lt.add_months(lt.month_of(as_of), -WINDOW_MONTHS)
     incomplete: list[str] = []
+    histories: Iterable[History | repository.Unreadable] = repository.iter_histories(
+        session, codes=codes, filings_from=start, as_of=as_of, chunk=chunk
+    )
+    if label is not None:
+        total = (
+            len(codes) if isinstance(codes, Sized) else repository.count_entities(session) if codes is None else None
+        )
+        histories = progress(histories, total, label, unit="主体")
     with collector_paused():
-        for history in repository.iter_histories(session, codes=codes, filings_from=start, as_of=as_of, chunk=chunk):
+        for history in histories:
             code = _evaluate(history, as_of, cal, settings, years, titled, result)
             if code:
                 incomplete.append(code)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, or_, select
@@ -16,12 +15,6 @@ from notifications.models import Acknowledgement, OutboxItem, Silence
 
 class ControlError(Exception):
     """Bad input to ack/silence, worded for the operator (exit 2)."""
-
-
-@dataclass(frozen=True, slots=True)
-class FindingRef:
-    finding_id: str
-    stage: str
 
 
 def latest_stage(session: Session, finding_id: str) -> str | None:

@@ -51,6 +51,7 @@ class Ops:
 
     job_failures: Sequence[JobFailure] = ()
     last_portal_sync: datetime | None = None
+    portal_error: str = ""  # why the last portal sync failed; empty when it succeeded
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +174,8 @@ def _warnings(sweep: SweepResult, settings: Settings, now: datetime, ops: Ops | 
                 hours = int((now - ops.last_portal_sync).total_seconds() // 3600)
                 when = ops.last_portal_sync.astimezone(lt.LEGAL_TZ).strftime("%Y-%m-%d %H:%M")
                 out.append(f"填报平台数据已{hours}小时未同步，最近一次成功同步于{when} (portal sync is stale)")
+            if ops.portal_error:
+                out.append(f"最近一次填报平台同步失败 (the last portal sync failed)：{ops.portal_error}")
         for failure in ops.job_failures:
             when = failure.at.astimezone(lt.LEGAL_TZ).strftime("%Y-%m-%d %H:%M")
             out.append(f"任务 {failure.job} 于 {when} 运行失败 (job failed): {failure.error}")

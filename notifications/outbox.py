@@ -98,7 +98,7 @@ class Outcome:
 
 
 def backoff(base_seconds: int, attempts: int) -> timedelta:
-    delay = timedelta(seconds=base_seconds) * (2 ** max(attempts - 1, 0))
+    delay = timedelta(seconds=base_seconds) * int(2 ** max(attempts - 1, 0))
     return min(max(delay, MIN_BACKOFF), MAX_BACKOFF)
 
 

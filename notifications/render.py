@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -22,7 +22,7 @@ from typing import Any
 
 import jinja2
 
-from monitor.config import EMAIL_RE
+from monitor.config import is_email
 from monitor.domain import Entity, Severity
 from monitor.legal_time import LEGAL_TZ
 from monitor.rules.finding import Finding
@@ -42,7 +42,7 @@ def one_line(text: str) -> str:
 
 
 def valid_address(address: str) -> bool:
-    return bool(EMAIL_RE.match(address)) and one_line(address) == address
+    return is_email(address) and one_line(address) == address
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +163,3 @@ def build_email(
     for att in attachments:
         msg.add_attachment(att.content, maintype=att.maintype, subtype=att.subtype, filename=att.filename)
     return msg.as_bytes(policy=WIRE_POLICY)
-
-
-def legal_date(now: datetime) -> date:
-    return now.astimezone(LEGAL_TZ).date()

@@ -32,7 +32,7 @@ from monitor.rules.finding import Finding
 from monitor.storage.db import Database
 from notifications import compose, controls, outbox
 from notifications.channels import Channel as ChannelImpl
-from notifications.channels import DeliveryError, for_settings
+from notifications.channels import DeliveryError, Outgoing, for_settings
 from notifications.models import Channel, MessageKind, OutboxItem, OutboxMessage, pending
 from notifications.routing import Route, Unroutable, routes
 
@@ -315,6 +315,17 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
 
+def _send(channel: ChannelImpl, kind: str, messages: list[Outgoing], now: datetime) -> list[DeliveryError | None]:
+    """The channel's results; a channel that raises anything but a result (a bug, an unforeseen library error)
+    fails the batch transiently, so its rows are recorded and retried with backoff, never left `sending`."""
+    try:
+        return channel.send_batch(messages, now)
+    except Exception as exc:
+        log.exception("outbox: channel %s raised instead of returning results", kind)
+        error = DeliveryError(f"channel {kind} raised {type(exc).__name__}: {str(exc)[:200]}")
+        return [error for _ in messages]
+
+
 def deliver(
     db: Database,
     settings: Settings,
@@ -354,7 +365,7 @@ def deliver(
                         DeliveryError(f"channel {kind} is not configured", permanent=True) for _ in claimed
                     ]
                 else:
-                    errs = channel.send_batch([c.message for c in claimed], t)
+                    errs = _send(channel, kind, [c.message for c in claimed], t)
                 results += list(zip(claimed, errs, strict=True))
             outcome = outbox.record(
                 db, results, clock() if clock else t, max_attempts=n.max_attempts, backoff_seconds=n.backoff_seconds

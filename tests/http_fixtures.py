@@ -20,6 +20,7 @@ class Request:
     path: str
     query: dict[str, str]
     authorization: str
+    user_agent: str = ""
 
 
 @dataclass
@@ -40,7 +41,9 @@ class FakePortal:
     def answer(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        self.requests.append(Request(parts.path, query, handler.headers.get("Authorization", "")))
+        self.requests.append(
+            Request(parts.path, query, handler.headers.get("Authorization", ""), handler.headers.get("User-Agent", ""))
+        )
         if parts.path.startswith("/ping"):
             return _send(handler, 200, b"OK")
         if handler.headers.get("Authorization") != f"Bearer {TOKEN}":

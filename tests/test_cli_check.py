@@ -161,3 +161,42 @@ def test_bad_configuration_names_the_key(
     cfg.write_text("[mail]\nbackdoor = 1\n", encoding="utf-8")
     assert main(["--config", str(cfg), "check"]) == 2
     assert "mail.backdoor" in capsys.readouterr().err
+
+
+def _kept_rows(db: Database) -> dict[str, tuple[object, ...]]:
+    with db.session() as s:
+        rows = s.execute(sa.text("SELECT credit_code, as_of, version, stale FROM kept_answers")).all()
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def test_check_answers_from_the_kept_answer_and_full_agrees(
+    demo_db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Today's check refreshes the kept answer (a cache) and answers from it; a second check evaluates
+    nothing; `check --full` evaluates afresh, prints the same findings and says the kept answer agrees."""
+    with freeze_time("2026-11-25 09:00:00+08:00"):
+        kept_first = run_json(capsys, "check", "--json")
+        rows = _kept_rows(demo_db)
+        assert rows and all(r[2] in (False, 0) for r in rows.values())  # none stale
+        assert {str(r[0]) for r in rows.values()} == {"2026-11-25"}
+        again = run_json(capsys, "check", "--json")
+        assert _kept_rows(demo_db) == rows  # nothing re-evaluated, nothing rewritten
+        assert main(["check", "--full", "--json"]) == 0
+        out = capsys.readouterr()
+        full = json.loads(out.out)
+        assert "agrees with a fresh evaluation for all" in out.err
+    assert again == kept_first
+    assert isinstance(full, list) and isinstance(kept_first, list)
+    assert sorted(json.dumps(f, sort_keys=True) for f in full) == sorted(
+        json.dumps(f, sort_keys=True) for f in kept_first
+    )
+
+
+def test_check_full_exits_1_when_a_kept_answer_is_wrong(demo_db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    with freeze_time("2026-11-25 09:00:00+08:00"):
+        run_json(capsys, "check", "--json")
+        with demo_db.session() as s:  # corrupt one kept answer behind the code's back
+            code = s.execute(sa.text("SELECT credit_code FROM kept_answers WHERE status = 'active' LIMIT 1")).scalar()
+            s.execute(sa.text("UPDATE kept_answers SET status = 'revoked' WHERE credit_code = :c"), {"c": code})
+        assert main(["check", "--full"]) == 1
+    assert f"the kept answer for {code} differs" in capsys.readouterr().err

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
 from monitor import config
+from monitor.legal_time import LEGAL_TZ
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -90,3 +92,48 @@ def test_errors_name_the_key_and_value(tmp_path: Path, text: str, env: dict[str,
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(config.ConfigError, match=r"nowhere\.toml"):
         config.load(tmp_path / "nowhere.toml", environ={})
+
+
+def test_cron_is_validated_as_the_daemon_reads_it(tmp_path: Path) -> None:
+    # crontab numbering: 5-7 is Friday to Sunday (APScheduler alone would refuse 7)
+    s = config.load(write(tmp_path, '[schedule]\nsweep = "0 7 * * 5-7"\ndigest = "30 8 * * 1-5"\n'), environ={})
+    assert s.schedule.sweep == "0 7 * * 5-7"
+    from jobs import schedule
+    from monitor.cron import trigger
+
+    assert set(str(trigger(s.schedule.sweep).fields[4]).split(",")) == {"fri", "sat", "sun"}
+    assert schedule.next_occurrence(s.schedule.digest, dt.datetime(2026, 11, 27, 9, tzinfo=LEGAL_TZ)) == dt.datetime(
+        2026, 11, 30, 8, 30, tzinfo=LEGAL_TZ
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "origin"),
+    [
+        ('[schedule]\nsweep = "0 7 * * 8"\n', {}, "monitor.toml"),
+        ("", {"SME_MONITOR_SCHEDULE__SWEEP": "0 7 * * 8"}, "环境变量 SME_MONITOR_SCHEDULE__SWEEP"),
+        ('[schedule]\nsweep = "0 7 * * 8"\n', {"SME_MONITOR_SCHEDULE__DIGEST": "0 9 * * *"}, "monitor.toml"),
+        ("[mail.smtp]\ntimeout = 0\n", {}, "monitor.toml"),
+        ("", {"SME_MONITOR_MAIL__SMTP__TIMEOUT": "0"}, "环境变量 SME_MONITOR_MAIL__SMTP__TIMEOUT"),
+        (
+            "",
+            {"SME_MONITOR_RECIPIENTS__DISTRICTS__火星区": "a@b.cn"},
+            "环境变量 SME_MONITOR_RECIPIENTS__DISTRICTS__火星区",
+        ),
+    ],
+    ids=["file", "env", "file with other env", "file positive", "env positive", "env open table"],
+)
+def test_errors_name_where_the_value_came_from(tmp_path: Path, text: str, env: dict[str, str], origin: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(config.ConfigError) as exc:
+        config.load(path, environ=env)
+    message = str(exc.value)
+    assert message.startswith(str(path) if origin == "monitor.toml" else origin), message
+    assert "built-in defaults" not in message
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Chongqing", "Mars/Olympus"])
+def test_timezone_accepts_only_beijing(tmp_path: Path, zone: str) -> None:
+    with pytest.raises(config.ConfigError, match=r"timezone = .*Asia/Shanghai"):
+        config.load(write(tmp_path, f'timezone = "{zone}"\n'), environ={})
+    assert config.load(write(tmp_path, 'timezone = "Asia/Shanghai"\n'), environ={}).timezone == LEGAL_TZ

@@ -132,6 +132,7 @@ def test_catch_up_sends_what_was_due_and_a_restart_sends_nothing_twice(tmp_path:
     assert len(digests) == 1, "one catch-up digest"
     text, _html = bodies(digests[0].message)
     assert "portal_sync" in text and "HTTP 500" in text, "the digest reports the failed job"
+    assert "最近一次填报平台同步失败" in text, "and the portal's last error"
     assert any(part.get_filename(" ").endswith(".xlsx") for part in digests[0].message.iter_attachments())
     assert health.status_code == 200, health.text
     assert "succeeded" not in line["msg"] and "done_before" in line["msg"]

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from import_support import CODES, Cli, csv_text, json_lines, snapshot
 from openpyxl import Workbook
 
 from monitor.storage.db import Database
+from tests.import_support import CODES, Cli, csv_text, json_lines, snapshot
 
 ROSTER_HEAD = "credit_code,name,kind,district,certified_on,cert_no,email\r\n"
 FILINGS_HEAD = "credit_code,period,filed_on\r\n"
@@ -71,7 +71,7 @@ CASES = [
          FILINGS_HEAD + "{X},2026-13,2026-02-30\r\n{A},2026-01,2026-01-30\r\n{U},2026-02,\r\n",
          ("2: credit_code", "2: period", "2: filed_on", "4: credit_code", "4: filed_on")),
     Case("undecodable bytes", "filings", "filings.csv",
-         (FILINGS_HEAD + "{A},2026-01,").encode() + b"\xff\xff\r\n", ("1: 文件 (file)",), "编码"),
+         (FILINGS_HEAD + "{A},2026-01,").encode() + b"\xff\xff\r\n", ("2: 文件 (file)",), "编码"),
     Case("unknown credit code in events", "events", "events.csv",
          EVENTS_HEAD + "{U},publicized,2026-03-01,,,,,\r\n", ("2: credit_code",), "不在名册中"),
     Case("rectification without a failed evaluation", "events", "events.csv",

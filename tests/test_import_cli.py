@@ -6,12 +6,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from import_support import ROSTER, ROSTER_HEADER, UNKNOWN, A, B, C, Cli, csv_text, json_lines, rows, snapshot
 from openpyxl import Workbook
 
 from monitor.importing import ImportFailed, ImportOptions, import_file
 from monitor.legal_time import legal_today
 from monitor.storage.db import Database
+from tests.import_support import ROSTER, ROSTER_HEADER, UNKNOWN, A, B, C, Cli, csv_text, json_lines, rows, snapshot
 
 
 @pytest.fixture

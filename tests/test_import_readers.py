@@ -51,7 +51,9 @@ def test_undecodable_csv_is_a_problem(tmp_path: Path) -> None:
     path.write_bytes(b"credit_code,period,filed_on\r\n\xff\xfe\xff,2026-03,2026-03-31\r\n")
     rows, problems, _ = read(path)
     assert rows == []
-    assert problems == [f"{path.name}:1: 文件 (file): 无法识别的文件编码，应为 UTF-8 或 GB18030 (not UTF-8 or GB18030)"]
+    assert problems == [
+        f"{path.name}:2: 文件 (file): 此行的文字编码无法识别，应为 UTF-8 或 GB18030 (not UTF-8 or GB18030)"
+    ]
 
 
 def test_rows_are_numbered_as_a_spreadsheet_shows_them(tmp_path: Path) -> None:
@@ -181,14 +183,23 @@ def test_json_lines_rows_are_line_plus_one(tmp_path: Path) -> None:
     assert problems[0].startswith(f"{path.name}:5: JSON: JSON 格式错误")
 
 
-@pytest.mark.parametrize(("content", "reason"), [("", "文件为空"), ("  []  ", "文件为空"), ("[{]", "JSON 格式错误")])
-def test_json_file_problems(tmp_path: Path, content: str, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "where", "reason"),
+    [
+        ("", "1: 文件 (file)", "文件为空"),
+        ("  []  ", "1: 文件 (file)", "文件为空"),
+        ("[{]", "2: JSON", "JSON 格式错误"),  # the item the error is in
+        ('[{"kind": "x"},\n {"kind": }]', "3: JSON", "第 2 行"),
+        ('[{"kind": "x"} {"kind": "y"}]', "2: JSON", "缺少逗号"),
+        ('[{"kind": "x"}] [', "3: JSON", "数组之后"),
+    ],
+)
+def test_json_file_problems(tmp_path: Path, content: str, where: str, reason: str) -> None:
     path = tmp_path / "events.json"
     path.write_text(content, encoding="utf-8")
-    rows, problems, _ = read(path, EVENT_FIELDS)
-    assert rows == []
-    assert len(problems) == 1
-    assert problems[0].startswith(f"{path.name}:1: 文件 (file): ")
+    _rows, problems, _ = read(path, EVENT_FIELDS)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{path.name}:{where}: "), problems
     assert reason in problems[0]
 
 

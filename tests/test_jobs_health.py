@@ -12,10 +12,11 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from jobs import http, ledger
+from jobs import ledger
 from jobs.health import HealthServer, sweep_health
 from jobs.ledger import JobName
 from jobs.lock import AlreadyRunning, ProcessLock, lock_path
+from monitor import httpclient
 from monitor.storage.db import Database
 from tests.http_fixtures import FakePortal, serve
 
@@ -97,13 +98,13 @@ def test_healthz_and_metrics_over_http(db: Database) -> None:
 
 
 def test_heartbeat_pings_and_never_raises() -> None:
-    session = http.make_session(retries=0)
+    session = httpclient.make_session(retries=0)
     with serve(FakePortal()) as fake:
-        assert http.ping(session, f"{fake.url}/ping") is True
-        assert http.ping(session, f"{fake.url}/missing") is False  # 401 from the fake: logged, not raised
+        assert httpclient.ping(session, f"{fake.url}/ping") is True
+        assert httpclient.ping(session, f"{fake.url}/missing") is False  # 401 from the fake: logged, not raised
     assert [r.path for r in fake.requests] == ["/ping", "/missing"]
     # Nobody listens there any more.
-    assert http.ping(session, fake.url + "/ping", timeout=1) is False
+    assert httpclient.ping(session, fake.url + "/ping", timeout=1) is False
 
 
 def test_lock_path_is_beside_the_sqlite_file(tmp_path: Path) -> None:

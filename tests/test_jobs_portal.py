@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from jobs import http, portal, sync_state
+from jobs import portal, sync_state
+from monitor import httpclient
 from monitor.config import PortalSettings
 from monitor.storage.db import Database
 from monitor.storage.models import FilingRow
@@ -51,6 +52,7 @@ def test_pages_are_fetched_with_the_token_and_applied(db: Database) -> None:
         ("/api/filings", {"since": "2025-10", "page": "2"}),
     ]
     assert {r.authorization for r in fake.requests} == {f"Bearer {TOKEN}"}
+    assert {r.user_agent for r in fake.requests} == {httpclient.USER_AGENT}
     assert filings(db) == {
         (date(2026, 9, 1), date(2026, 9, 28)),
         (date(2026, 9, 1), date(2026, 10, 8)),
@@ -110,7 +112,7 @@ def test_a_failure_that_outlasts_the_retries_applies_nothing(
     codes = add_entities(db, 2)
     # Page 1 succeeds, page 2 fails: what page 1 brought must not be applied either.
     fake_portal = FakePortal(pages=two_pages(codes), faults=list(faults), fault_page=2, slow_seconds=1.5)
-    with serve(fake_portal) as fake, pytest.raises(http.HttpError) as err:
+    with serve(fake_portal) as fake, pytest.raises(httpclient.HttpError) as err:
         portal.sync(db, settings(fake.url, timeout=1, retries=2), NOW, backoff=0.01)
     assert reason in str(err.value)
     assert TOKEN not in str(err.value)
@@ -163,7 +165,7 @@ def test_an_answer_of_the_wrong_shape_is_refused(db: Database) -> None:
 def test_a_wrong_token_is_reported_without_the_token(db: Database) -> None:
     with serve(FakePortal()) as fake:
         bad = PortalSettings(url=f"{fake.url}/api", token="wrong-token", timeout=1, retries=0)
-        with pytest.raises(http.HttpError) as err:
+        with pytest.raises(httpclient.HttpError) as err:
             portal.sync(db, bad, NOW)
     assert "HTTP 401" in str(err.value) and "wrong-token" not in str(err.value)
 

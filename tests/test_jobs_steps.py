@@ -6,6 +6,7 @@ import threading
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from jobs import steps
 from jobs.steps import StepContext
@@ -15,7 +16,7 @@ from notifications import outbox
 from tests.notify_support import AS_OF, SmtpServer, at, load, make_settings
 
 
-def context(db: Database, tmp_path: Path, smtp_port: int, now: datetime, **rules: object) -> StepContext:
+def context(db: Database, tmp_path: Path, smtp_port: int, now: datetime, **rules: Any) -> StepContext:
     settings = make_settings(tmp_path, backend="smtp", smtp={"host": "127.0.0.1", "port": smtp_port})
     if rules:
         settings = replace(settings, rules=replace(settings.rules, **rules))

@@ -4,7 +4,8 @@ Labour Day 1-5 May, May 9 worked; National Day 1-7 Oct, Sep 20 and Oct 10 worked
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import time
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,18 @@ def test_stage_reached() -> None:
     assert lt.stage_reached(D("2026-10-02"), due, (90, 30, 7)) == 90
     assert lt.stage_reached(D("2026-12-24"), due, (90, 30, 7)) == 7
     assert lt.stage_reached(due, due, (90, 30, 7)) == 7
+
+
+def test_the_host_timezone_is_in_force(host_timezone: str) -> None:
+    """conftest's zone is the process's: naive local time is that zone's, and (unless it is Beijing) the host's
+    date differs from China's at some hour of the day."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(host_timezone.removeprefix(":"))
+    instant = datetime(2026, 3, 1, 20, tzinfo=UTC)  # 04:00 on 2 March in Beijing
+    offset = instant.astimezone(zone).utcoffset()
+    assert offset is not None and instant.astimezone().utcoffset() == offset
+    assert time.localtime(instant.timestamp()).tm_gmtoff == offset.total_seconds()
+    if zone.key != lt.LEGAL_TZ.key:
+        hours = [instant + timedelta(hours=h) for h in range(24)]
+        assert any(h.astimezone().date() != lt.legal_today(h) for h in hours)

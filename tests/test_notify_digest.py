@@ -13,6 +13,8 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from jobs import wiring
+from jobs.ops import OpsReport
 from monitor.domain import History, RuleId
 from monitor.legal_time import WorkCalendar
 from monitor.storage.db import Database
@@ -145,3 +147,15 @@ def test_portal_sync_age_warning(db: Database, tmp_path: Path, hours: int, stale
     now = datetime(2026, 3, 26, 1, 0, tzinfo=UTC)
     data = digest.gather(db, settings, CAL, ns.AS_OF, now, digest.Ops(last_portal_sync=now - timedelta(hours=hours)))
     assert any("未同步" in w for w in data.warnings) is stale
+
+
+@pytest.mark.parametrize("error", ["", "GET http://127.0.0.1:9/filings: HTTP 503 Service Unavailable"])
+def test_the_last_portal_sync_error_is_shown(db: Database, tmp_path: Path, error: str) -> None:
+    """OpsReport.portal_error travels through jobs.wiring into the digest's data warnings."""
+    settings = ns.make_settings(tmp_path)
+    settings = replace(settings, portal=replace(settings.portal, url="http://127.0.0.1:9"))
+    now = datetime(2026, 3, 26, 1, 0, tzinfo=UTC)
+    report = OpsReport(job_failures=(), failures_since=now, last_portal_sync=now, portal_error=error)
+    data = digest.gather(db, settings, CAL, ns.AS_OF, now, wiring.digest_ops(report))
+    shown = [w for w in data.warnings if "同步失败" in w]
+    assert shown == ([f"最近一次填报平台同步失败 (the last portal sync failed)：{error}"] if error else [])

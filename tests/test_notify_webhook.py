@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from monitor import httpclient
 from monitor.config import Settings, WebhookSettings
 from monitor.storage.db import Database
 from notifications import service
@@ -120,3 +121,17 @@ def test_an_unreachable_robot_is_retried(db: Database, tmp_path: Path) -> None:
     report = run(db, settings)
     assert report.retrying == 1
     assert webhook_row(db).status == MessageStatus.PENDING.value
+
+
+@pytest.mark.parametrize("status", [404, 500])
+def test_robot_errors_name_the_site_not_the_key_and_share_the_user_agent(
+    db: Database, tmp_path: Path, status: int
+) -> None:
+    with ns.HttpServer() as http:
+        http.status, http.reply = status, {}
+        settings = hook_settings(tmp_path, "feishu", http.url("/open-apis/bot/v2/hook/hook-secret?key=key-secret"))
+        run(db, settings)
+    assert http.requests[0].headers["User-Agent"] == httpclient.USER_AGENT  # the one the portal sync sends
+    error = webhook_row(db).last_error or ""
+    assert f"HTTP {status}" in error and http.url("") in error
+    assert "secret" not in error

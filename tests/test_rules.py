@@ -23,16 +23,29 @@ def cal() -> lt.WorkCalendar:
 C23 = [cert("2023-12-20")]
 F23 = monthly("2024-01", "2026-11")
 CERT = [
-    Case("expiring: 91 days before", C23, "2026-09-20", {R.CERT_EXPIRING: ABSENT}, F23, Status.ACTIVE),
-    Case("expiring: 90 days before", C23, "2026-09-21", {R.CERT_EXPIRING: ("90d", 90)}, F23),
-    Case("expiring: 31 days before", C23, "2026-11-19", {R.CERT_EXPIRING: ("90d", 31)}, F23),
-    Case("expiring: 30 days before", C23, "2026-11-20", {R.CERT_EXPIRING: ("30d", 30)}, F23),
-    Case("expiring: 7 days before", C23, "2026-12-13", {R.CERT_EXPIRING: ("7d", 7)}, F23),
+    Case(
+        "expiring: 91 days before",
+        C23,
+        "2026-09-20",
+        {R.CERT_EXPIRING: ABSENT, R.RENEWAL_YEAR: ("year", 91)},
+        F23,
+        Status.ACTIVE,
+    ),
+    Case(
+        "expiring: 90 days before", C23, "2026-09-21", {R.CERT_EXPIRING: ("90d", 90), R.RENEWAL_YEAR: ("year", 90)}, F23
+    ),
+    Case(
+        "expiring: 31 days before", C23, "2026-11-19", {R.CERT_EXPIRING: ("90d", 31), R.RENEWAL_YEAR: ("year", 31)}, F23
+    ),
+    Case(
+        "expiring: 30 days before", C23, "2026-11-20", {R.CERT_EXPIRING: ("30d", 30), R.RENEWAL_YEAR: ("year", 30)}, F23
+    ),
+    Case("expiring: 7 days before", C23, "2026-12-13", {R.CERT_EXPIRING: ("7d", 7), R.RENEWAL_YEAR: ("year", 7)}, F23),
     Case(
         "expiring: last valid day",
         C23,
         "2026-12-20",
-        {R.CERT_EXPIRING: ("7d", 0), R.CERT_EXPIRED: ABSENT},
+        {R.CERT_EXPIRING: ("7d", 0), R.CERT_EXPIRED: ABSENT, R.RENEWAL_YEAR: ("year", 0)},
         F23,
         Status.ACTIVE,
     ),
@@ -40,7 +53,7 @@ CERT = [
         "expired: the day after",
         C23,
         "2026-12-21",
-        {R.CERT_EXPIRING: ABSENT, R.CERT_EXPIRED: ("expired", -1)},
+        {R.CERT_EXPIRING: ABSENT, R.CERT_EXPIRED: ("expired", -1), R.RENEWAL_YEAR: ("year", -1)},
         F23,
         Status.EXPIRED,
     ),
@@ -63,8 +76,14 @@ CERT = [
     ),
     Case("renewal year: Dec 31 before", C23, "2025-12-31", {R.RENEWAL_YEAR: ABSENT}, F23),
     Case("renewal year: Jan 1", C23, "2026-01-01", {R.RENEWAL_YEAR: ("year", 353)}, F23),
-    Case("renewal year: after expiry, same year", C23, "2026-12-31", {R.RENEWAL_YEAR: ("year", -11)}, F23),
-    Case("renewal year: next year", C23, "2027-01-01", {R.RENEWAL_YEAR: ABSENT}, F23),
+    Case(
+        "renewal year: after expiry, same year",
+        C23,
+        "2026-12-31",
+        {R.RENEWAL_YEAR: ("year", -11), R.CERT_EXPIRED: ("expired", -11)},
+        F23,
+    ),
+    Case("renewal year: next year", C23, "2027-01-01", {R.RENEWAL_YEAR: ABSENT, R.CERT_EXPIRED: ("expired", -12)}, F23),
 ]
 
 # Title granted 2026-01-10: filings owed from February 2026. October's deadline is Saturday 31 Oct, moved to
@@ -109,7 +128,7 @@ FILINGS = [
         "revocation due: the 6th deadline day is still a 5-streak",
         C26,
         "2026-11-02",
-        {R.FILING_MISSED: ("streak-5", -33), R.FILING_REVOCATION_DUE: ABSENT},
+        {R.FILING_MISSED: ("streak-5", -33), R.FILING_REVOCATION_DUE: ABSENT, R.FILING_DUE_SOON: ("1d", 0)},
         monthly("2026-02", "2026-04"),
     ),
     Case(
@@ -159,7 +178,11 @@ FILINGS = [
         "filings: a suspended title still owes them",
         [*C26, ev(K.RESTRUCTURED, "2026-08-01", detail="rename")],
         "2026-11-03",
-        {R.FILING_MISSED: ("streak-3", -1), R.RESTRUCTURING_SUSPENDED: ("suspended", None)},
+        {
+            R.FILING_MISSED: ("streak-3", -1),
+            R.RESTRUCTURING_SUSPENDED: ("suspended", None),
+            R.RESTRUCTURING_REPORT_OVERDUE: ("overdue", -1),
+        },
         monthly("2026-02", "2026-07"),
         Status.SUSPENDED,
     ),
@@ -167,7 +190,12 @@ FILINGS = [
         "filings: a revoked title owes none",
         [*C26, ev(K.MISCONDUCT, "2026-06-15", detail="fraud")],
         "2026-11-03",
-        {R.FILING_MISSED: ABSENT, R.FILING_REVOCATION_DUE: ABSENT, R.FILING_DUE_SOON: ABSENT},
+        {
+            R.FILING_MISSED: ABSENT,
+            R.FILING_REVOCATION_DUE: ABSENT,
+            R.FILING_DUE_SOON: ABSENT,
+            R.MISCONDUCT_REVOKED: ("revoked", 955),
+        },
         monthly("2026-02", "2026-04"),
         Status.REVOKED,
     ),
@@ -175,7 +203,12 @@ FILINGS = [
         "filings: an expired title owes nothing after expiry",
         [cert("2023-08-15")],
         "2026-11-03",
-        {R.FILING_MISSED: ABSENT, R.FILING_DUE_SOON: ABSENT},
+        {
+            R.FILING_MISSED: ABSENT,
+            R.FILING_DUE_SOON: ABSENT,
+            R.RENEWAL_YEAR: ("year", -80),
+            R.CERT_EXPIRED: ("expired", -80),
+        },
         monthly("2023-09", "2026-07"),
         Status.EXPIRED,
     ),
@@ -204,22 +237,54 @@ RESTRUCTURING = [
         F25,
         Status.SUSPENDED,
     ),
-    Case("report due: 31 days before", RS, "2026-10-30", {R.RESTRUCTURING_REPORT_DUE: ABSENT}, F25),
-    Case("report due: 30 days before", RS, "2026-10-31", {R.RESTRUCTURING_REPORT_DUE: ("30d", 30)}, F25),
-    Case("report due: 14 days before", RS, "2026-11-16", {R.RESTRUCTURING_REPORT_DUE: ("14d", 14)}, F25),
-    Case("report due: 3 days before", RS, "2026-11-27", {R.RESTRUCTURING_REPORT_DUE: ("3d", 3)}, F25),
+    Case(
+        "report due: 31 days before",
+        RS,
+        "2026-10-30",
+        {R.RESTRUCTURING_REPORT_DUE: ABSENT, R.RESTRUCTURING_SUSPENDED: ("suspended", None)},
+        F25,
+    ),
+    Case(
+        "report due: 30 days before",
+        RS,
+        "2026-10-31",
+        {R.RESTRUCTURING_REPORT_DUE: ("30d", 30), R.RESTRUCTURING_SUSPENDED: ("suspended", None)},
+        F25,
+    ),
+    Case(
+        "report due: 14 days before",
+        RS,
+        "2026-11-16",
+        {R.RESTRUCTURING_REPORT_DUE: ("14d", 14), R.RESTRUCTURING_SUSPENDED: ("suspended", None)},
+        F25,
+    ),
+    Case(
+        "report due: 3 days before",
+        RS,
+        "2026-11-27",
+        {R.RESTRUCTURING_REPORT_DUE: ("3d", 3), R.RESTRUCTURING_SUSPENDED: ("suspended", None)},
+        F25,
+    ),
     Case(
         "report due: deadline day",
         RS,
         "2026-11-30",
-        {R.RESTRUCTURING_REPORT_DUE: ("3d", 0), R.RESTRUCTURING_REPORT_OVERDUE: ABSENT},
+        {
+            R.RESTRUCTURING_REPORT_DUE: ("3d", 0),
+            R.RESTRUCTURING_REPORT_OVERDUE: ABSENT,
+            R.RESTRUCTURING_SUSPENDED: ("suspended", None),
+        },
         F25,
     ),
     Case(
         "report overdue: the day after",
         RS,
         "2026-12-01",
-        {R.RESTRUCTURING_REPORT_DUE: ABSENT, R.RESTRUCTURING_REPORT_OVERDUE: ("overdue", -1)},
+        {
+            R.RESTRUCTURING_REPORT_DUE: ABSENT,
+            R.RESTRUCTURING_REPORT_OVERDUE: ("overdue", -1),
+            R.RESTRUCTURING_SUSPENDED: ("suspended", None),
+        },
         F25,
         Status.SUSPENDED,
     ),
@@ -227,14 +292,18 @@ RESTRUCTURING = [
         "report due: deadline on National Day moves to Oct 8",
         [*C25, ev(K.RESTRUCTURED, "2026-07-01", detail="merger")],
         "2026-10-08",
-        {R.RESTRUCTURING_REPORT_DUE: ("3d", 0), R.RESTRUCTURING_REPORT_OVERDUE: ABSENT},
+        {
+            R.RESTRUCTURING_REPORT_DUE: ("3d", 0),
+            R.RESTRUCTURING_REPORT_OVERDUE: ABSENT,
+            R.RESTRUCTURING_SUSPENDED: ("suspended", None),
+        },
         F25,
     ),
     Case(
         "report overdue: after the moved deadline",
         [*C25, ev(K.RESTRUCTURED, "2026-07-01", detail="merger")],
         "2026-10-09",
-        {R.RESTRUCTURING_REPORT_OVERDUE: ("overdue", -1)},
+        {R.RESTRUCTURING_REPORT_OVERDUE: ("overdue", -1), R.RESTRUCTURING_SUSPENDED: ("suspended", None)},
         F25,
     ),
     Case(
@@ -253,7 +322,12 @@ RESTRUCTURING = [
         "reviewed and passed: the suspension is lifted",
         [*RS, ev(K.RESTRUCTURING_REPORTED, "2026-11-20"), ev(K.RESTRUCTURING_REVIEWED, "2027-03-01", "passed")],
         "2027-03-01",
-        {R.RESTRUCTURING_SUSPENDED: ABSENT, R.RESTRUCTURING_REVIEW_PENDING: ABSENT},
+        {
+            R.RESTRUCTURING_SUSPENDED: ABSENT,
+            R.RESTRUCTURING_REVIEW_PENDING: ABSENT,
+            R.FILING_DUE_SOON: ("1d", 0),
+            R.FILING_MISSED: ("streak-2", -28),
+        },
         F25,
         Status.ACTIVE,
     ),
@@ -321,7 +395,14 @@ RECTIFICATION = [
 # Fraud found 2026-05-09: revoked that day, no application through 2029-05-09.
 MC = [cert("2025-03-01"), ev(K.MISCONDUCT, "2026-05-09", detail="fraud")]
 MISCONDUCT = [
-    Case("misconduct: day before", MC, "2026-05-08", {R.MISCONDUCT_REVOKED: ABSENT}, {}, Status.ACTIVE),
+    Case(
+        "misconduct: day before",
+        MC,
+        "2026-05-08",
+        {R.MISCONDUCT_REVOKED: ABSENT, R.FILING_REVOCATION_DUE: ("due", -220)},
+        {},
+        Status.ACTIVE,
+    ),
     Case(
         "misconduct: revoked from its date",
         MC,
@@ -338,13 +419,13 @@ MISCONDUCT = [
         "application during the ban",
         [*MC, ev(K.APPLIED, "2027-03-01", detail="2027")],
         "2027-03-01",
-        {R.APPLICATION_DURING_BAN: ("applied", 800)},
+        {R.APPLICATION_DURING_BAN: ("applied", 800), R.MISCONDUCT_REVOKED: ("revoked", 800)},
     ),
     Case(
         "application on the ban's last day",
         [*MC, ev(K.APPLIED, "2029-05-09", detail="2029")],
         "2029-05-09",
-        {R.APPLICATION_DURING_BAN: ("applied", 0)},
+        {R.APPLICATION_DURING_BAN: ("applied", 0), R.MISCONDUCT_REVOKED: ("revoked", 0)},
     ),
     Case(
         "application the day after the ban",
@@ -363,11 +444,21 @@ LEGACY = [
         "legacy: resolved by re-applying",
         [*LG, ev(K.APPLIED, "2026-04-01", detail="2026")],
         "2026-04-01",
-        {R.LEGACY_REAPPLY_REQUIRED: ABSENT},
+        {R.LEGACY_REAPPLY_REQUIRED: ABSENT, R.FILING_REVOCATION_DUE: ("due", -456)},
     ),
-    Case("legacy: gone once expired", LG, "2027-06-02", {R.LEGACY_REAPPLY_REQUIRED: ABSENT}, {}, Status.EXPIRED),
     Case(
-        "legacy: a current title is not legacy", [cert("2024-06-01")], "2026-01-01", {R.LEGACY_REAPPLY_REQUIRED: ABSENT}
+        "legacy: gone once expired",
+        LG,
+        "2027-06-02",
+        {R.LEGACY_REAPPLY_REQUIRED: ABSENT, R.RENEWAL_YEAR: ("year", -1), R.CERT_EXPIRED: ("expired", -1)},
+        {},
+        Status.EXPIRED,
+    ),
+    Case(
+        "legacy: a current title is not legacy",
+        [cert("2024-06-01")],
+        "2026-01-01",
+        {R.LEGACY_REAPPLY_REQUIRED: ABSENT, R.FILING_REVOCATION_DUE: ("due", -366)},
     ),
 ]
 
@@ -385,3 +476,10 @@ ALL = CERT + FILINGS + RESTRUCTURING + RECTIFICATION + MISCONDUCT + LEGACY + PUB
 @pytest.mark.parametrize("case", ALL, ids=[c.id for c in ALL])
 def test_rule_case(case: Case, cal: lt.WorkCalendar) -> None:
     run(case, cal)
+
+
+def test_a_case_fails_on_a_finding_it_does_not_list(cal: lt.WorkCalendar) -> None:
+    """The cases assert the whole set: a spurious finding of a rule a case does not mention fails it."""
+    spurious = Case("expiring, renewal year unlisted", C23, "2026-09-21", {R.CERT_EXPIRING: ("90d", 90)}, F23)
+    with pytest.raises(AssertionError, match="RENEWAL_YEAR"):
+        run(spurious, cal)

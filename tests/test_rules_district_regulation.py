@@ -72,7 +72,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("as_of", "years", "reports", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_district_report(as_of: str, years: set[int], reports: dict[int, str], expected: dict) -> None:
+def test_district_report(as_of: str, years: set[int], reports: dict[int, str], expected: dict[str, object]) -> None:
     received = {(DIST, y): D(on) for y, on in reports.items()}
     got = list(evaluate_district(DIST, years, received, D(as_of), lt.WorkCalendar(), RuleSettings()))
     assert {f.rule: (f.stage, f.days_left, f.params["year"]) for f in got} == expected

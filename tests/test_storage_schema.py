@@ -3,7 +3,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from monitor.storage.db import Database, SchemaError
+from monitor.storage.db import MIGRATIONS, Database, SchemaError, migration_head
 from monitor.storage.models import Base, include_name, include_object
 
 
@@ -32,3 +32,12 @@ def test_empty_database_asks_for_db_upgrade(db_url: str) -> None:
         raise AssertionError("an empty database passed the schema check")
     finally:
         database.dispose()
+
+
+def test_the_head_read_from_the_version_files_is_alembics() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert migration_head() == ScriptDirectory.from_config(cfg).get_current_head()

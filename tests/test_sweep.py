@@ -31,7 +31,10 @@ def random_history(rng: random.Random, n: int) -> History:
     entity = Entity(code, f"测试主体{n}", rng.choice(list(Kind)), rng.choice(DISTRICTS), (f"e{n}@example.cn",))
     granted = date(2023, 1, 1) + timedelta(days=rng.randrange(0, 1300))
     events = [Event(K.CERTIFIED, granted, scheme=rng.choice([Scheme.CURRENT, Scheme.LEGACY_2018]))]
-    day = lambda: granted + timedelta(days=rng.randrange(1, 700))  # noqa: E731
+
+    def day() -> date:
+        return granted + timedelta(days=rng.randrange(1, 700))
+
     roll = rng.random()
     if roll < 0.15:
         events.append(Event(K.RESTRUCTURED, day(), detail="rename"))

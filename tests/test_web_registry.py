@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -55,13 +56,14 @@ def shared(
             admin.dispose()
 
 
-def api(server: LiveServer, query: str = "") -> dict:
+def api(server: LiveServer, query: str = "") -> dict[str, Any]:
     answer = server.get(f"/api/v1/registry{query}")
     assert answer.status_code == 200, answer.text
-    return answer.json()
+    body: dict[str, Any] = answer.json()
+    return body
 
 
-def codes(page: dict) -> set[str]:
+def codes(page: dict[str, Any]) -> set[str]:
     return {item["credit_code"] for item in page["items"]}
 
 
@@ -173,7 +175,7 @@ def test_list_page_searches_without_javascript(shared: tuple[LiveServer, Seed]) 
 def test_fifty_a_page_with_links_to_the_next(db: Database) -> None:
     from monitor.domain import Entity, EventKind, History, Kind
     from tests import dbdata
-    from tests.registry_data import D, _ev, code
+    from tests.registry_data import _ev, code
 
     dbdata.store(
         db,
@@ -185,7 +187,6 @@ def test_fifty_a_page_with_links_to_the_next(db: Database) -> None:
             for i in range(51)
         ],
     )
-    assert D  # imported for the data module's dates
     with live_server(db, shanghai(2026, 3, 10, 10, 0)) as server:
         first = server.get("/registry")
         assert (

@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections import Counter
+from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
-from monitor import kept
 from monitor.cli.context import Context, parse_date
 from monitor.cli.output import print_json, table
-from monitor.domain import Severity
-from monitor.rules.finding import Finding
-from monitor.sweep import SweepResult, run_sweep
+
+if TYPE_CHECKING:  # the rules and the sweep (SQLAlchemy) are imported by the handler
+    from sqlalchemy.orm import Session
+
+    from monitor.rules.finding import Finding
+    from monitor.sweep import SweepResult
 
 log = logging.getLogger(__name__)
 
-SEVERITY_ZH = {Severity.CRITICAL: "严重", Severity.WARNING: "警告", Severity.NOTICE: "提醒", Severity.INFO: "信息"}
+# By monitor.domain.Severity value (an IntEnum looks its members up alike): the parser is built without it.
+SEVERITY_ZH = {4: "严重", 3: "警告", 2: "提醒", 1: "信息"}
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check = sub.add_parser("check", help="evaluate every rule and print the findings (changes nothing)")
     check.add_argument("--as-of", type=parse_date, metavar="DATE", help="evaluate as if today were DATE")
     check.add_argument("--json", action="store_true", help="print a JSON array of findings")
@@ -38,13 +41,16 @@ def urgency(f: Finding) -> tuple[int, int, str, str]:
 
 
 def check_command(ctx: Context) -> int:
+    from monitor import kept
+    from monitor.sweep import run_sweep
+
     as_of = ctx.as_of()
     db = ctx.checked_db()
     rules, districts = ctx.settings.rules, ctx.settings.districts
     disagree = 0
     if getattr(ctx.args, "full", False):  # the demo calls this with its own options
         with db.session() as session:
-            result = run_sweep(session, as_of, ctx.calendar, rules, districts)
+            result = run_sweep(session, as_of, ctx.calendar, rules, districts, label="检查 (check)")
             disagree = compare_with_kept(session, result, ctx)
     else:
         result = kept.current(db, as_of, ctx.calendar, rules, districts, today=ctx.today)
@@ -60,15 +66,19 @@ def check_command(ctx: Context) -> int:
     return 1 if disagree else 0
 
 
-def _signature(findings: list[Finding]) -> list[tuple[object, ...]]:
+def _signature(findings: list[Finding]) -> list[str]:
+    """A finding as JSON text without `days_left`: equal findings give equal text, however dates were made."""
     return sorted(
-        (f.rule.value, f.subject, f.stage, f.due, f.since, sorted(map(str, f.params.items()))) for f in findings
+        json.dumps([f.rule.value, f.subject, f.stage, f.due, f.since, dict(f.params)], default=str, sort_keys=True)
+        for f in findings
     )
 
 
 def compare_with_kept(session: Session, fresh: SweepResult, ctx: Context) -> int:
     """`check --full`: the kept answers valid for the day, entity by entity, against the fresh evaluation.
     Logs each disagreement and a summary line; returns how many entities disagree."""
+    from monitor import kept
+
     fp = kept.fingerprint(ctx.settings.rules, ctx.calendar)
     valid = kept.valid_codes(session, fresh.as_of, fp)
     if not valid:
@@ -97,6 +107,8 @@ def compare_with_kept(session: Session, fresh: SweepResult, ctx: Context) -> int
 
 
 def print_findings(result: SweepResult, findings: list[Finding], locale: str, *, messages: bool = False) -> None:
+    from monitor.domain import Severity
+
     out = sys.stdout
     print(f"合规监测结果（截至 {result.as_of.isoformat()}）", file=out)
     for sev in sorted(Severity, reverse=True):

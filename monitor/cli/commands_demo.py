@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from monitor import demo
 from monitor.cli import commands_check, commands_entities, commands_serve
 from monitor.cli.context import Context, parse_date
-from monitor.config import Settings, redact_url
-from notifications.demo import write_demo_mail
+
+if TYPE_CHECKING:
+    from monitor.config import Settings
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="load a realistic demo data set and print what the monitor finds")
     p.add_argument("--as-of", type=parse_date, metavar="DATE", help="date the demo story around DATE")
     p.add_argument(
@@ -30,10 +30,16 @@ def demo_settings(settings: Settings) -> Settings:
     if settings.recipients.districts:
         return settings
     placeholders = {d.name: (f"{d.code}@district.example.cn",) for d in settings.districts}
+    from dataclasses import replace
+
     return replace(settings, recipients=replace(settings.recipients, districts=placeholders))
 
 
 def demo_command(ctx: Context) -> int:
+    from monitor import demo
+    from monitor.config import redact_url
+    from notifications.demo import write_demo_mail
+
     as_of = ctx.as_of()
     db = ctx.db
     before, after = db.upgrade()  # the demo is the newcomer's first command: it prepares the database itself

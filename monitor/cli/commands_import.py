@@ -6,13 +6,13 @@ import argparse
 import getpass
 import sys
 from collections.abc import Callable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.cli.context import Context, UsageError
 from monitor.cli.groups import group
-from monitor.importing import CLI, ImportFailed, ImportOptions, Summary, import_file, import_rows
-from monitor.importing.fields import EVENT_FIELDS, FILING_FIELDS
-from monitor.importing.values import Bad, plain_text
+
+if TYPE_CHECKING:  # monitor.importing (SQLAlchemy, openpyxl on use) is imported by the handlers
+    from monitor.importing import ImportOptions, Summary
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 COMMAND_LINE = "命令行 (command line)"
@@ -39,7 +39,7 @@ EVENT_OPTIONS = {
 }
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for what, help_text in HELP.items():
         p = group(sub, what).add_parser("import", help=help_text, description=help_text)
         p.add_argument("file", metavar="FILE", help="CSV (UTF-8 或 GB18030)、XLSX（第一个工作表）或 JSON / JSON lines")
@@ -83,6 +83,10 @@ def _by(parser: argparse.ArgumentParser) -> None:
 
 
 def _options(ctx: Context, source: str) -> ImportOptions:
+    from monitor.importing import ImportOptions
+    from monitor.importing.problems import shown
+    from monitor.importing.values import Bad, plain_text
+
     by = ctx.args.by
     if by is None:
         try:
@@ -99,12 +103,16 @@ def _options(ctx: Context, source: str) -> ImportOptions:
         today=ctx.today,
         now=ctx.now,
         districts=frozenset(d.name for d in ctx.settings.districts),
-        source=source[:SOURCE_MAX],
+        # A file name may hold a newline or terminal escapes: stored and shown escaped, never raw.
+        source=shown(source, SOURCE_MAX // 2)[:SOURCE_MAX],
         recorded_by=by,
+        limits=ctx.settings.imports,
     )
 
 
 def _report(run: Callable[[], Summary]) -> tuple[int, Summary | None]:
+    from monitor.importing import ImportFailed
+
     try:
         summary = run()
     except ImportFailed as exc:
@@ -119,6 +127,10 @@ def _report(run: Callable[[], Summary]) -> tuple[int, Summary | None]:
 
 
 def run_import(ctx: Context) -> int:
+    from pathlib import Path
+
+    from monitor.importing import import_file
+
     path = Path(ctx.args.file)
     opts = _options(ctx, path.name)
     db = ctx.checked_db()
@@ -140,6 +152,9 @@ def _recorded(summary: Summary, what: str, dry_run: bool) -> str:
 
 
 def record_event(ctx: Context) -> int:
+    from monitor.importing import CLI, import_rows
+    from monitor.importing.fields import EVENT_FIELDS
+
     a = ctx.args
     given = {
         "credit_code": a.code,
@@ -168,6 +183,9 @@ def record_event(ctx: Context) -> int:
 
 
 def record_filing(ctx: Context) -> int:
+    from monitor.importing import CLI, import_rows
+    from monitor.importing.fields import FILING_FIELDS
+
     a = ctx.args
     cells = [a.code, a.period, a.date]
     labels = ["CODE", "--period", "--date"]

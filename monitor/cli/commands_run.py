@@ -13,7 +13,7 @@ from monitor.cli.groups import group
 log = logging.getLogger(__name__)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run = sub.add_parser(
         "run",
         help="守护进程：按计划巡检、发送提醒和日报、同步门户数据 (the daemon)",
@@ -41,7 +41,8 @@ def run_daemon(ctx: Context) -> int:
 
 
 def sync_filings(ctx: Context) -> int:
-    from jobs import http, portal
+    from jobs import portal
+    from monitor import httpclient
 
     db = ctx.checked_db()
     try:
@@ -51,7 +52,7 @@ def sync_filings(ctx: Context) -> int:
     except portal.SyncError as exc:
         print(f"sme-monitor: 门户同步失败，未做任何更改 (portal sync failed, nothing applied): {exc}", file=sys.stderr)
         return 2 if exc.problems else 1
-    except http.HttpError as exc:
+    except httpclient.HttpError as exc:
         print(f"sme-monitor: 门户同步失败，未做任何更改 (portal sync failed, nothing applied): {exc}", file=sys.stderr)
         return 1
     finally:

@@ -13,7 +13,7 @@ from monitor.cli.context import Context
 log = logging.getLogger(__name__)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "serve",
         help="网页服务：公开的认定名单查询和管理后台 (the public registry and the console)",

@@ -3,31 +3,36 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from monitor import config
-from monitor.legal_time import WorkCalendar, legal_today
-from monitor.storage.db import Database
+from monitor.errors import UsageError as UsageError
+
+if TYPE_CHECKING:  # imported when first used, so that `--help` and the parser start without them
+    from monitor import config
+    from monitor.legal_time import WorkCalendar
+    from monitor.storage.db import Database
 
 
-class UsageError(Exception):
-    """Bad input on the command line or in a file: exit status 2."""
-
-
-@dataclass
 class Context:
-    args: argparse.Namespace
-    # The clock is read here, once per command, and passed down; nothing below reads it again.
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    """A plain class, not a dataclass: the dataclasses module (and inspect, ast...) would cost `--help` time."""
+
+    def __init__(self, args: argparse.Namespace, now: datetime | None = None) -> None:
+        self.args = args
+        # The clock is read here, once per command, and passed down; nothing below reads it again.
+        self.now = now if now is not None else datetime.now(UTC)
 
     @cached_property
     def settings(self) -> config.Settings:
+        from monitor import config
+
         return config.load(getattr(self.args, "config", None))
 
     @cached_property
     def db(self) -> Database:
+        from monitor.storage.db import Database  # SQLAlchemy is imported by the commands that use a database
+
         return Database(self.settings.database_url)
 
     def checked_db(self) -> Database:
@@ -37,10 +42,14 @@ class Context:
 
     @cached_property
     def calendar(self) -> WorkCalendar:
+        from monitor.legal_time import WorkCalendar
+
         return WorkCalendar.load(self.settings.holidays_file)
 
     @property
     def today(self) -> date:
+        from monitor.legal_time import legal_today
+
         return legal_today(self.now)
 
     def as_of(self) -> date:

@@ -13,10 +13,14 @@ HELP = {
 }
 
 
-def group(sub: argparse._SubParsersAction, name: str) -> argparse._SubParsersAction:
+def group(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
     """The sub-command table of group `name` (created on first use) under the top-level `sub`."""
     # Kept on `sub` itself: a table keyed by id(sub) would hand a new parser the groups of a collected one.
-    groups: dict[str, argparse._SubParsersAction] = sub.__dict__.setdefault("_monitor_groups", {})
+    groups: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = sub.__dict__.setdefault(
+        "_monitor_groups", {}
+    )
     if name not in groups:
         parser = sub.add_parser(name, help=HELP.get(name))
         actions = parser.add_subparsers(dest=f"{name}_command", metavar="ACTION", parser_class=type(parser))

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from enum import Enum
 from typing import Any, TextIO
-
-from tabulate import tabulate
 
 
 def _default(value: Any) -> Any:
+    from enum import Enum
+
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Enum):
@@ -23,6 +21,8 @@ def _default(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
+    import json
+
     return json.dumps(value, ensure_ascii=False, indent=2, default=_default)
 
 
@@ -32,4 +32,6 @@ def print_json(value: Any, out: TextIO | None = None) -> None:
 
 def table(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> str:
     # tabulate measures width with wcwidth, so 中文 counts as two columns and the columns line up.
+    from tabulate import tabulate
+
     return tabulate(list(rows), headers=list(headers), tablefmt="simple", disable_numparse=True)

@@ -17,8 +17,9 @@ from monitor.importing.entities import import_entities
 from monitor.importing.events import import_events
 from monitor.importing.fields import ENTITY_FIELDS, EVENT_FIELDS, FILING_FIELDS, Field
 from monitor.importing.filings import import_filings
-from monitor.importing.problems import ImportFailed, Problems
+from monitor.importing.problems import ImportFailed, Problems, shown
 from monitor.importing.readers import ABSENT, Reader
+from monitor.progress import progress
 from monitor.storage.db import Database
 
 __all__ = [
@@ -65,8 +66,9 @@ def import_file(db: Database, what: str, path: Path, where: str, opts: ImportOpt
     """Import the file at `path` as `what` (entities, filings or events); `where` names it in messages."""
     fields, importer = FILE_KINDS[what]
     problems = Problems(where)
-    reader = Reader(path, fields, problems)
-    return in_transaction(db, lambda s: importer(s, reader, reader.labels, opts, problems), dry_run=dry_run)
+    reader = Reader(path, fields, problems, opts.limits)
+    rows = progress(reader, label=f"读取 (reading) {shown(path.name, 60)}", unit="行")
+    return in_transaction(db, lambda s: importer(s, rows, reader.labels, opts, problems), dry_run=dry_run)
 
 
 def import_rows(

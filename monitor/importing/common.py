@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from monitor.config import ImportLimits
 from monitor.importing.problems import Problems
 from monitor.importing.readers import ABSENT
 from monitor.importing.values import Bad
@@ -26,8 +27,9 @@ class ImportOptions:
     today: date  # Asia/Shanghai: a later date has not happened yet
     now: datetime
     districts: frozenset[str]
-    source: str  # the file's name, or 'cli'
+    source: str  # the file's name (control characters escaped), or 'cli'
     recorded_by: str
+    limits: ImportLimits = field(default_factory=ImportLimits)  # config [imports]
 
     @property
     def stamp(self) -> Stamp:

@@ -7,9 +7,28 @@ so the same data saved from a spreadsheet gives the same numbers. Problems with 
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 HEADER_ROW = 1
+# How much of a value, a header or a file name a message shows: enough to find it, never a screenful.
+SHOWN_CHARS = 200
+_ESCAPED_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
+
+
+def shown(text: str, limit: int = SHOWN_CHARS) -> str:
+    """`text` fit for one line of a terminal or a log: control and format characters escaped (a file name with
+    a newline or an ANSI escape cannot split or colour the line), cut to `limit` characters with the length."""
+    if len(text) > limit:
+        text = f"{text[:limit]}…（共 {len(text)} 个字符 / {len(text)} chars）"
+    if text.isprintable():
+        return text
+    return "".join(_escape(ch) if unicodedata.category(ch) in _ESCAPED_CATEGORIES else ch for ch in text)
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -40,8 +59,12 @@ class Problems:
     where: str
     items: list[Problem] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.where = shown(self.where, 300)
+
     def add(self, row: int | None, column: str, reason: str, seq: int = 0) -> None:
-        self.items.append(Problem(row, seq, column, reason))
+        # Columns are headers as the file writes them and reasons quote values: both come from the file.
+        self.items.append(Problem(row, seq, shown(column, 80), shown(reason, 2 * SHOWN_CHARS)))
 
     def __bool__(self) -> bool:
         return bool(self.items)

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from monitor import credit_code
-from monitor.config import EMAIL_RE
+from monitor.config import MAX_EMAIL_LEN, is_email
 from monitor.domain import Kind, Scheme
 
 
@@ -112,7 +112,8 @@ def date_cell(cell: Any) -> date | None:
     if isinstance(cell, int | float) and not isinstance(cell, bool) and _SERIAL_RANGE[0] <= cell < _SERIAL_RANGE[1]:
         from openpyxl.utils.datetime import from_excel
 
-        return from_excel(int(cell)).date()
+        serial: datetime = from_excel(int(cell))
+        return serial.date()
     raise Bad(f"不是有效日期，应为 YYYY-MM-DD (not a date): {cell!r:.40}")
 
 
@@ -211,7 +212,11 @@ def emails(cell: Any) -> tuple[str, ...]:
     for part in parts:
         if not part:
             continue
-        if not EMAIL_RE.match(part):
+        if len(part) > MAX_EMAIL_LEN:
+            raise Bad(
+                f"电子邮箱地址长 {len(part)} 个字符，超过上限 {MAX_EMAIL_LEN} (an address is at most 254 characters)"
+            )
+        if not is_email(part):
             raise Bad(f"不是有效的电子邮箱地址 (not an e-mail address): {part!r}")
         if part not in out:
             out.append(part)

@@ -1,0 +1,1 @@
+from monitor.errors import SchemaError as SchemaError  # defined apart, so the command line can name it cheaply

@@ -2,26 +2,56 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.config import redact_url
+from monitor.storage import SchemaError
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
+__all__ = ["MIGRATIONS", "Database", "SchemaError", "migration_head"]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
+_REVISION = re.compile(r"^revision\s*(?::\s*str\s*)?=\s*[\"']([^\"']+)[\"']", re.M)
+_DOWN = re.compile(r"^down_revision\s*(?::[^=]+)?=\s*(.+)$", re.M)
 
-class SchemaError(Exception):
-    """The database is empty or behind the code: the operator must run `sme-monitor db upgrade`."""
+
+@lru_cache(maxsize=1)
+def migration_head() -> str | None:
+    """The newest revision of monitor/storage/migrations, read from the version files' `revision` and
+    `down_revision` lines: every command checks the schema, and Alembic takes longer to import than the
+    check takes. Falls back to Alembic when the files do not show exactly one head."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        found, down = _REVISION.search(source), _DOWN.search(source)
+        if found is None or down is None:
+            return _alembic_head()
+        revisions.add(found[1])
+        parents.update(re.findall(r"[\"']([^\"']+)[\"']", down[1]))
+    heads = revisions - parents
+    return next(iter(heads)) if len(heads) == 1 else _alembic_head()
+
+
+def _alembic_head() -> str | None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg).get_current_head()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -69,20 +99,30 @@ class Database:
     # --- migrations --------------------------------------------------------------------------------------
 
     def _alembic_config(self) -> AlembicConfig:
-        cfg = AlembicConfig()
+        from alembic.config import Config  # Alembic is imported by `db upgrade` only
+
+        cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.attributes["engine"] = self.engine
         return cfg
 
     def head_revision(self) -> str | None:
-        return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
+        return migration_head()
 
     def current_revision(self) -> str | None:
+        """The revision recorded in alembic_version (None for an empty database), as Alembic reads it."""
         with self.engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        if len(rows) > 1:
+            raise SchemaError(f"数据库记录了多个结构版本 (several schema revisions recorded): {', '.join(rows)}")
+        return rows[0] if rows else None
 
     def upgrade(self) -> tuple[str | None, str | None]:
         """Migrate to the newest revision; returns (before, after)."""
+        from alembic import command
+
         before = self.current_revision()
         command.upgrade(self._alembic_config(), "head")
         return before, self.current_revision()

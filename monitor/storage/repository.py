@@ -39,17 +39,6 @@ def split_emails(text: str) -> tuple[str, ...]:
     return tuple(e for e in (p.strip() for p in text.split(";")) if e)
 
 
-def entity_from_row(row: EntityRow) -> Entity:
-    return Entity(
-        credit_code=row.credit_code,
-        name=row.name,
-        kind=Kind(row.kind),
-        district=row.district,
-        emails=split_emails(row.emails),
-        cert_no=row.cert_no,
-    )
-
-
 # Enum lookups by value through plain dicts: a sweep converts millions of stored values.
 _KINDS = {k.value: k for k in Kind}
 _EVENT_KINDS = {k.value: k for k in EventKind}
@@ -259,11 +248,12 @@ def append_event(session: Session, entity_id: int, ev: NewEvent, now: datetime) 
     return row
 
 
+def count_entities(session: Session) -> int:
+    """How many entities the roster holds (a progress bar's length)."""
+    return int(session.execute(select(func.count()).select_from(EntityRow)).scalar_one())
+
+
 def district_reports(session: Session) -> dict[tuple[str, int], date]:
     """(district, year covered) to the date the report was received."""
     rows = session.execute(select(DistrictReportRow.district, DistrictReportRow.year, DistrictReportRow.reported_on))
     return {(d, y): on for d, y, on in rows}
-
-
-def count_entities(session: Session) -> int:
-    return session.execute(select(func.count()).select_from(EntityRow)).scalar_one()

@@ -18,8 +18,8 @@ from typing import Any
 
 import requests
 
+from monitor import httpclient
 from monitor.config import WebhookSettings
-from notifications import http
 from notifications.channels.base import Channel, DeliveryError, Outgoing
 
 # Robot error codes that mean "slow down", not "wrong".
@@ -56,7 +56,7 @@ class WebhookChannel(Channel):
 
     def __init__(self, settings: WebhookSettings, session: requests.Session | None = None) -> None:
         self.settings = settings
-        self.session = session or requests.Session()
+        self.session = session or httpclient.make_session(retries=0)
 
     def request(self, doc: dict[str, Any], now: datetime) -> tuple[str, dict[str, Any]]:
         """(URL, payload) for the configured robot."""
@@ -88,9 +88,11 @@ class WebhookChannel(Channel):
         except (ValueError, KeyError) as exc:
             return DeliveryError(f"webhook message {msg.id} is not a valid document: {exc}", permanent=True)
         try:
-            _status, body = http.post_json(self.session, url, payload, timeout=self.settings.timeout)
-        except DeliveryError as exc:
-            return exc
+            # The robot's secret is in its URL (a key or token parameter, Feishu's hook path): name the site only.
+            where = httpclient.site(url)
+            _status, body = httpclient.post_json(self.session, url, payload, timeout=self.settings.timeout, where=where)
+        except httpclient.HttpError as exc:
+            return DeliveryError(str(exc), permanent=not exc.transient)
         return self._check_reply(body)
 
     def _check_reply(self, body: Any) -> DeliveryError | None:

@@ -1,8 +1,11 @@
-"""All outgoing HTTP of the jobs package: one requests Session with timeouts and retries.
+"""All outgoing HTTP (portal sync, heartbeat, robot webhooks): requests Sessions with one User-Agent,
+timeouts, retries, and one way of keeping secrets out of messages.
 
 Retries (urllib3 Retry, exponential backoff) cover what is worth trying again: connection errors, read
-timeouts and 5xx answers, for GET only. Error messages carry the URL without its query string, so a token
-passed as a parameter never reaches a log line.
+timeouts and 5xx answers, for GET only (a POST is never repeated by the transport: the outbox decides).
+Messages name a URL by `safe_url` (no credentials, query or fragment: a token passed as a parameter never
+reaches a log line) or by `site` when the path itself is the secret (a heartbeat check, a robot's hook), and
+never quote requests' own exception text, which carries the full URL.
 """
 
 from __future__ import annotations
@@ -26,7 +29,13 @@ RETRY_STATUSES = (500, 502, 503, 504)
 
 
 class HttpError(Exception):
-    """A request that failed for good (after the retries): the message says what and where, never a secret."""
+    """A request that failed for good (after the retries): the message says what and where, never a secret.
+
+    `transient`: trying again later may help (network trouble, a timeout, HTTP 429 or 5xx)."""
+
+    def __init__(self, message: str, *, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 def make_session(*, retries: int = 3, backoff: float = 1.0) -> requests.Session:
@@ -93,11 +102,44 @@ def get_json(
         raise HttpError(f"GET {where}: {_reason(exc)}") from None
     with response:
         if not response.ok:
-            raise HttpError(f"GET {where}: HTTP {response.status_code} {response.reason}")
+            status = response.status_code
+            raise HttpError(f"GET {where}: HTTP {status} {response.reason}", transient=_transient_status(status))
         try:
             return response.json()
         except (json.JSONDecodeError, ValueError) as exc:
             raise HttpError(f"GET {where}: 应答不是有效的 JSON (invalid JSON): {exc}") from None
+
+
+def post_json(
+    session: requests.Session, url: str, payload: Any, *, timeout: float = 30, where: str | None = None
+) -> tuple[int, Any]:
+    """POST `payload` as JSON; (status, parsed reply or None) for a 2xx answer, else HttpError (`transient` for
+    network trouble, 429 and 5xx). `where` names the URL in messages (default `safe_url(url)`)."""
+    where = where or safe_url(url)
+    try:
+        response = session.post(url, json=payload, timeout=timeouts(timeout))
+    except requests.RequestException as exc:
+        raise HttpError(f"POST {where}: {_reason(exc)}") from None
+    with response:
+        status = response.status_code
+        if not 200 <= status < 300:
+            detail = "" if _transient_status(status) else f": {clip(response.text, 200)}"
+            raise HttpError(f"POST {where}: HTTP {status}{detail}", transient=_transient_status(status))
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        return status, body
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` on one line, cut to `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _transient_status(status: int) -> bool:
+    return status == 429 or status >= 500
 
 
 def ping(session: requests.Session, url: str, *, timeout: float = 10) -> bool:

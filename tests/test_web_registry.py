@@ -59,8 +59,8 @@ def shared(
 def api(server: LiveServer, query: str = "") -> dict[str, Any]:
     answer = server.get(f"/api/v1/registry{query}")
     assert answer.status_code == 200, answer.text
-    body: dict[str, Any] = answer.json()
-    return body
+    page: dict[str, Any] = answer.json()
+    return page
 
 
 def codes(page: dict[str, Any]) -> set[str]:

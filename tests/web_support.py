@@ -46,9 +46,9 @@ class LiveServer:
         return requests.post(self.url + path, timeout=10, allow_redirects=False, **kwargs)  # type: ignore[arg-type]
 
 
-def shanghai(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+def shanghai(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     """An instant given as Beijing wall-clock time: shanghai(2026, 3, 1, 8, 30)."""
-    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
+    return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
 
 
 @contextmanager

@@ -288,7 +288,7 @@ def _evaluate(
     id_by_code = {c: i for i, c in codes_by_id.items()}
     start = lt.add_months(lt.month_of(as_of), -sweep.WINDOW_MONTHS)
     again: list[str] = []
-    for history in repository.iter_histories(session, codes=codes_by_id.values(), filings_from=start, as_of=as_of):
+    for history in repository.iter_histories(session, ids=ids, filings_from=start, as_of=as_of):
         if isinstance(history, repository.Unreadable):
             entity_id = id_by_code[history.credit_code]
             yield entity_id, _failed(entity_id, history.credit_code, as_of, history.error)

@@ -109,6 +109,7 @@ def iter_histories(
     session: Session,
     *,
     codes: Iterable[str] | None = None,
+    ids: Iterable[int] | None = None,
     district: str | None = None,
     filings_from: date | None = None,
     as_of: date | None = None,
@@ -117,13 +118,17 @@ def iter_histories(
     """Every entity's history, in id order, three queries per chunk of `chunk` entities.
 
     `filings_from` leaves out the filings for earlier months (History.filings_from says so to the rules);
-    `as_of` leaves out what was recorded as happening after that day.
+    `as_of` leaves out what was recorded as happening after that day. `codes` or `ids` (entity row ids, at
+    most a few thousand: one IN list) choose the entities.
     """
     base = select(*_ENTITY_COLUMNS).order_by(EntityRow.id)
     if codes is not None:
         base = base.where(EntityRow.credit_code.in_(list(codes)))
+    if ids is not None:
+        base = base.where(EntityRow.id.in_(list(ids)))
     if district is not None:
         base = base.where(EntityRow.district == district)
+    filtered = codes is not None or ids is not None or district is not None
     last_id = 0
     while True:
         rows = session.execute(base.where(EntityRow.id > last_id).limit(chunk)).all()
@@ -132,13 +137,12 @@ def iter_histories(
         low, high = rows[0][0], rows[-1][0]
         last_id = high
         # Unfiltered, a chunk is every id in [low, high]; filtered, only the ids found.
-        ids = [r[0] for r in rows]
-        filtered = codes is not None or district is not None
+        chunk_ids = [r[0] for r in rows]
         raw_events: dict[int, list[Any]] = defaultdict(list)
         ev_query = (
             select(*_EVENT_COLUMNS)
             .outerjoin(CertificationRow, CertificationRow.event_id == EventRow.id)
-            .where(EventRow.entity_id.in_(ids) if filtered else EventRow.entity_id.between(low, high))
+            .where(EventRow.entity_id.in_(chunk_ids) if filtered else EventRow.entity_id.between(low, high))
             .order_by(EventRow.entity_id, EventRow.occurred_on, EventRow.id)
         )
         for t in session.execute(ev_query):
@@ -146,7 +150,7 @@ def iter_histories(
         filings: dict[int, dict[date, date]] = defaultdict(dict)
         f_query = select(
             FilingRow.entity_id, type_coerce(FilingRow.period, String), type_coerce(FilingRow.filed_on, String)
-        ).where(FilingRow.entity_id.in_(ids) if filtered else FilingRow.entity_id.between(low, high))
+        ).where(FilingRow.entity_id.in_(chunk_ids) if filtered else FilingRow.entity_id.between(low, high))
         if filings_from is not None:
             f_query = f_query.where(FilingRow.period >= filings_from)
         if as_of is not None:
@@ -170,6 +174,8 @@ def iter_histories(
                 )
             except ValueError as exc:  # a stored value the code cannot read: report it, go on with the rest
                 yield Unreadable(credit_code=row[1], district=row[4], error=f"{type(exc).__name__}: {exc}")
+        if len(rows) < chunk:
+            return  # the last chunk: asking again would find nothing
 
 
 def entities(session: Session, codes: Iterable[str] | None = None) -> dict[str, Entity]:

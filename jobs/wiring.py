@@ -28,7 +28,7 @@ def run_sweep(db: Database, settings: Settings, as_of: date, calendar: WorkCalen
     """The kept answer refreshed for `as_of` (only entities whose data changed or whose held-until date has
     come are evaluated, in short transactions), then read whole with the districts and the Measures
     evaluated afresh; bad entities are in `.errors`."""
-    report = kept.refresh(db, as_of, calendar, settings.rules, now=now, label="sweep")
+    report = kept.refresh(db, as_of, calendar, settings.rules, now=now)
     result = kept.current(db, as_of, calendar, settings.rules, settings.districts, today=as_of)
     result.evaluated = report.evaluated
     return result

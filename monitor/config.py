@@ -144,6 +144,22 @@ class DaemonSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """`sme-monitor serve`: where it listens, the address its pages are reached at, the console's sessions."""
+
+    host: str
+    port: int
+    base_url: str  # as configured; empty = http://HOST:PORT (see `public_url`)
+    secret_key: str = field(repr=False)  # empty: the console generates one once and keeps it in the database
+    session_hours: int
+
+    @property
+    def public_url(self) -> str:
+        """The address links in messages point at, without a trailing slash."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+@dataclass(frozen=True)
 class Schedule:
     sweep: str
     digest: str
@@ -166,6 +182,7 @@ class Settings:
     webhook: WebhookSettings
     portal: PortalSettings
     daemon: DaemonSettings
+    web: WebSettings
     imports: ImportLimits = field(default_factory=ImportLimits)
     source: str = DEFAULTS
 
@@ -416,6 +433,11 @@ def _build(d: dict[str, Any], source: str, origins: Origins) -> Settings:
     daemon = d["daemon"]
     if not 0 <= daemon["http_port"] < 65536:
         raise _bad("daemon.http_port", daemon["http_port"], "端口应在 0-65535 之间", origins)
+    web = d["web"]
+    if not 0 < web["port"] < 65536:
+        raise _bad("web.port", web["port"], "端口应在 1-65535 之间", origins)
+    if web["base_url"] and not re.match(r"^https?://[^/\s]+", web["base_url"]):
+        raise _bad("web.base_url", web["base_url"], "应为 http://... 或 https://... (an absolute URL)", origins)
     return Settings(
         timezone=LEGAL_TZ,
         locale=d["locale"],
@@ -501,6 +523,13 @@ def _build(d: dict[str, Any], source: str, origins: Origins) -> Settings:
         ),
         imports=ImportLimits(
             **{k: _positive(f"imports.{k}", v, origins) for k, v in d["imports"].items()},
+        ),
+        web=WebSettings(
+            host=web["host"],
+            port=web["port"],
+            base_url=web["base_url"],
+            secret_key=web["secret_key"],
+            session_hours=_positive("web.session_hours", web["session_hours"], origins),
         ),
         source=source,
     )

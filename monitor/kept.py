@@ -35,10 +35,11 @@ from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from monitor import legal_time as lt
-from monitor import progress, sweep
+from monitor import sweep
 from monitor.config import RuleSettings
 from monitor.districts import District
 from monitor.domain import Audience, Entity, History, IncompleteHistory, RuleId, Severity, Status
+from monitor.progress import stage
 from monitor.rules import evaluate_district, evaluate_entity, evaluate_regulation
 from monitor.rules.art21_district_report import report_years
 from monitor.rules.finding import Finding
@@ -348,10 +349,6 @@ def _store(
     return len(stored)
 
 
-def _no_progress(n: int = 1) -> None:
-    return None
-
-
 def refresh(
     db: Database,
     as_of: date,
@@ -362,10 +359,8 @@ def refresh(
     now: datetime | None = None,
     chunk: int = CHUNK,
     keep_answers: bool = False,
-    label: str | None = None,
 ) -> RefreshReport:
-    """Evaluate what is out of date for `as_of` (everything with `full`) and store it, chunk by chunk.
-    With `label`, the refresh shows its progress under that name (monitor.progress)."""
+    """Evaluate what is out of date for `as_of` (everything with `full`) and store it, chunk by chunk."""
     fp = fingerprint(rules, cal)
     report = RefreshReport(as_of)
     with db.session() as session:
@@ -375,12 +370,14 @@ def refresh(
             stale.mark_stale_from(session, missing)
     with db.session() as session:
         due = _due(session, as_of, fp, full)
-    shown = progress.stage(label, total=len(due), unit="主体") if label else contextlib.nullcontext(_no_progress)
-    with sweep.collector_paused(), shown as advance:
+    label = "全量评估 (kept answer, full)" if full else "更新保存的结论 (kept answer)"
+    # A bar on a terminal (the line below is the log's): a catch-up after a long stop re-evaluates everything.
+    with sweep.collector_paused(), stage(label, len(due), unit="主体", quiet=True) as advance:
         for i in range(0, len(due), chunk):
             part = due[i : i + chunk]
             with db.session() as session:
                 answers = dict(_evaluate(session, [d[0] for d in part], as_of, cal, rules))
+            advance(len(part))
             report.evaluated += len(answers)
             report.stored += _store(db, part, answers, fp, now)
             for a in answers.values():

@@ -37,10 +37,10 @@ def is_terminal(stream: TextIO | None = None) -> bool:
 
 @contextmanager
 def stage(
-    label: str, total: int | None = None, *, unit: str = "项", terminal: bool | None = None
+    label: str, total: int | None = None, *, unit: str = "项", terminal: bool | None = None, quiet: bool = False
 ) -> Iterator[Callable[[int], None]]:
     """A stage of long work; the context gives `advance(n)` to call as items are done. `terminal` overrides
-    the detection (None: whether stderr is a terminal)."""
+    the detection (None: whether stderr is a terminal); `quiet`: no log line (the caller logs its own)."""
     started = time.perf_counter()
     done = 0
     bar = None
@@ -63,7 +63,8 @@ def stage(
         log.info("%s: 中止于 %d %s (stopped), %.1f s", label, done, unit, time.perf_counter() - started)
         raise
     else:
-        log.info("%s: %d %s, %.1f s", label, done, unit, time.perf_counter() - started)
+        if not quiet:
+            log.info("%s: %d %s, %.1f s", label, done, unit, time.perf_counter() - started)
     finally:
         if bar is not None:
             bar.close()

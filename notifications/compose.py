@@ -68,8 +68,14 @@ def entity_reminder(
         as_of=as_of,
         measures=texts.MEASURES_ZH,
         portal_url=settings.mail.portal_url,
+        registry_url=registry_url(settings, finding.entity),
     )
     return _email(settings, key, recipient, subject, text, html, now)
+
+
+def registry_url(settings: Settings, credit_code: str | None) -> str:
+    """The entity's page in the public registry (`web.base_url`), which its reminders link to."""
+    return f"{settings.web.public_url}/registry/{credit_code}" if credit_code else ""
 
 
 def alert_subject(new: int, critical: int, repeats: int, as_of: date, locale: str) -> str:

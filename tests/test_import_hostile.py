@@ -55,7 +55,7 @@ def refused(cli: Cli, what: str, path: Path, *expected: str, seconds: float = 10
     took = time.perf_counter() - started
     assert result.code == 2, result.err[:2000]
     assert len(result.err.encode()) <= MAX_STDERR
-    lines = [line for line in result.err.splitlines() if not line.startswith("sme-monitor:")]
+    lines = [line for line in result.err.splitlines() if line.startswith(f"{path}:")]
     assert [line.split(": ")[0] + ": " + line.split(": ")[1] for line in lines] == [f"{path}:{e}" for e in expected], (
         result.err[:2000]
     )

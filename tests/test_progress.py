@@ -76,5 +76,5 @@ def test_an_import_and_a_check_log_their_stage(cli: Cli) -> None:
     result = cli("filings", "import", str(path))
     assert result.code == 0, result.err
     assert "读取 (reading) filings.csv: 1 行" in result.err
-    result = cli("check", "--as-of", "2026-03-01", "--json")
-    assert result.code == 0 and "检查 (check): 3 主体" in result.err
+    result = cli("check", "--full", "--as-of", "2026-03-01", "--json")
+    assert result.code == 0 and "全量检查 (check --full): 3 主体" in result.err

@@ -4,12 +4,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from monitor.storage.db import MIGRATIONS, Database, SchemaError, migration_head
-from monitor.storage.models import Base
+from monitor.storage.models import Base, include_name, include_object
 
 
 def test_migrations_build_exactly_the_models(db: Database) -> None:
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(
+            conn, opts={"include_name": include_name, "include_object": include_object}
+        )
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
 

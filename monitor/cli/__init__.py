@@ -21,6 +21,7 @@ from monitor.cli import (
     commands_import,
     commands_notify,
     commands_run,
+    commands_serve,
 )
 from monitor.cli.context import Context
 from monitor.errors import CONFIG_ENV, CalendarError, ConfigError, SchemaError, UsageError
@@ -38,6 +39,7 @@ COMMAND_MODULES = [
     commands_notify,
     commands_demo,
     commands_run,
+    commands_serve,
 ]
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from monitor.cli.context import Context, parse_date
 from monitor.cli.output import print_json, table
 
-if TYPE_CHECKING:  # the rules and the sweep (SQLAlchemy) are imported by the handler
+if TYPE_CHECKING:  # the rules, the kept answer and the sweep (SQLAlchemy) are imported by the handler
     from sqlalchemy.orm import Session
 
     from monitor.rules.finding import Finding
@@ -50,7 +50,7 @@ def check_command(ctx: Context) -> int:
     disagree = 0
     if getattr(ctx.args, "full", False):  # the demo calls this with its own options
         with db.session() as session:
-            result = run_sweep(session, as_of, ctx.calendar, rules, districts, label="检查 (check)")
+            result = run_sweep(session, as_of, ctx.calendar, rules, districts, label="全量检查 (check --full)")
             disagree = compare_with_kept(session, result, ctx)
     else:
         result = kept.current(db, as_of, ctx.calendar, rules, districts, today=ctx.today)

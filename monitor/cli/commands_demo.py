@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from monitor.cli import commands_check, commands_entities
+from monitor.cli import commands_check, commands_entities, commands_serve
 from monitor.cli.context import Context, parse_date
 
 if TYPE_CHECKING:
@@ -15,6 +15,12 @@ if TYPE_CHECKING:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="load a realistic demo data set and print what the monitor finds")
     p.add_argument("--as-of", type=parse_date, metavar="DATE", help="date the demo story around DATE")
+    p.add_argument(
+        "--serve",
+        action="store_true",
+        help="then start the web server (the public registry) on the demo data and print its address",
+    )
+    commands_serve.add_serve_options(p)
     p.set_defaults(handler=demo_command, json=False, status=None, district=None, messages=True)
 
 
@@ -53,4 +59,7 @@ def demo_command(ctx: Context) -> int:
         f"\n演示邮件已写入 {mail.directory}/（本次 {mail.messages} 封 .eml）；合规日报可用浏览器打开：{mail.digest_html}"
         f"\n(demo messages written to {mail.directory}/ as .eml files; the digest opens in a browser: {mail.digest_html})"
     )
+    if ctx.args.serve:
+        print()
+        return commands_serve.serve(ctx)
     return status

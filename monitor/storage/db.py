@@ -85,6 +85,14 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
+    def use_wal(self) -> None:
+        """SQLite: switch the file to write-ahead logging (it stays so), so the web server's readers and the
+        daemon's writer do not wait on each other. No-op elsewhere."""
+        if self.dialect != "sqlite" or make_url(self.url).database in (None, "", ":memory:"):
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+
     def dispose(self) -> None:
         self.engine.dispose()
 

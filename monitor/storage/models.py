@@ -141,3 +141,16 @@ class DistrictReportRow(Base):
     recorded_by: Mapped[str] = mapped_column(String(100), default="")
     source: Mapped[str] = mapped_column(String(300), default="")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Search machinery that migration 0005 builds outside the models (an FTS5 table and its triggers on SQLite,
+# pg_trgm indexes on PostgreSQL): the schema comparison and autogenerate leave it alone.
+SEARCH_PREFIX = "registry_search"
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    return not (name or "").startswith(SEARCH_PREFIX)
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    return not (name or "").startswith(SEARCH_PREFIX)

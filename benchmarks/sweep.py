@@ -13,7 +13,8 @@ Prints, in one run:
 - daily sweep on the 1st of the next month, with another 1 % changed: the filing stages move for most
   entities (for information);
 - peak RSS of the process.
-The database is generated once per size and kept (delete the directory to regenerate); each run works on a copy.
+The database is generated once per size and kept (upgraded when the schema moves; delete the directory to
+regenerate); each run works on a copy.
 """
 
 from __future__ import annotations
@@ -215,7 +216,9 @@ def main() -> None:
     args.dir.mkdir(parents=True, exist_ok=True)
     pristine = args.dir / f"sweep-{n}.db"
     db = Database(f"sqlite:///{pristine}")
-    if not pristine.exists() or db.current_revision() != db.head_revision():
+    if pristine.exists() and db.current_revision() not in (None, db.head_revision()):
+        db.upgrade()  # a newer schema: migrations keep the data, no need to generate it again
+    if not pristine.exists() or db.current_revision() is None:
         db.dispose()
         pristine.unlink(missing_ok=True)
         db = Database(f"sqlite:///{pristine}")

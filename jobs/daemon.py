@@ -4,7 +4,7 @@
 - APScheduler keeps its jobs in memory (its job stores must never be shared between processes): each wake-up
   only asks the runner to run the latest occurrence if nobody has finished it, so the scheduler's own misfire
   bookkeeping does not matter (misfire_grace_time None, coalesce on).
-- On start, and every minute after, a catch-up runs whatever latest occurrence is unfinished: the ones missed
+- On start, and every 20 s after, a catch-up runs whatever latest occurrence is unfinished or due for a retry: the ones missed
   while the daemon was down, and the ones a dead daemon left behind once their lease ran out.
 - SIGTERM or SIGINT: no new job starts, the one in hand finishes its step, the process exits 0.
 """
@@ -19,7 +19,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import FrameType
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -39,8 +39,17 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
-CATCH_UP_SECONDS = 60
+CATCH_UP_SECONDS = 20
 RENEW_SECONDS = ledger.LEASE.total_seconds() / 3
+
+
+class _QuietCatchUpOverlap(logging.Filter):
+    """A catch-up that finds the previous one still at work (a long sweep) is skipped, as it should be: that
+    is not worth a warning every 20 s."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not ("_catch_up" in text and "maximum number of running instances" in text)
 
 
 def worker_id() -> str:
@@ -125,6 +134,8 @@ class Daemon:
             ", ".join(f"{job}={runner.crons[job]!r}" for job in runner.steps),
             "" if JobName.PORTAL_SYNC in runner.steps else " (portal sync off: portal.url is empty)",
         )
+        quiet = _QuietCatchUpOverlap()
+        logging.getLogger("apscheduler.scheduler").addFilter(quiet)
         scheduler.start()
         try:
             while not self.stopping.wait(1.0):
@@ -134,6 +145,7 @@ class Daemon:
         finally:
             if scheduler.running:
                 scheduler.shutdown(wait=False)
+            logging.getLogger("apscheduler.scheduler").removeFilter(quiet)
             if health:
                 health.stop()
             for sig, handler in previous.items():
@@ -158,7 +170,14 @@ class Daemon:
         d = self.settings.daemon
         if not d.http_port:
             return None
-        server = HealthServer(self.db, self.settings.schedule.sweep, self.clock, d.http_host, d.http_port)
+        server = HealthServer(
+            self.db,
+            self.settings.schedule.sweep,
+            self.clock,
+            d.http_host,
+            d.http_port,
+            outbox_age=timedelta(minutes=d.outbox_age_minutes),
+        )
         port = server.start()
         log.info("health and metrics on http://%s:%d/healthz and /metrics", d.http_host, port)
         return server

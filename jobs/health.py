@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from jobs import ledger, schedule, sync_state, wiring
 from jobs.ledger import JobName
 from monitor.storage.db import Database
+from notifications import outbox
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,46 @@ def sweep_health(session: Session, sweep_cron: str, now: datetime) -> tuple[bool
             f"(the last successful sweep finished {_span(age)} ago, more than two periods)"
         )
     return True, f"上次成功巡检在 {_span(age)} 前 (the last sweep finished {_span(age)} ago)"
+
+
+def failed_jobs(session: Session) -> list[str]:
+    """One line per job whose latest occurrence stands failed (retried until it succeeds or is superseded)."""
+    lines = []
+    for job in JobName:
+        run = ledger.latest(session, job)
+        if run is None or run.status is not ledger.RunStatus.FAILED:
+            continue
+        retry = f"，{run.retry_at.isoformat(timespec='seconds')} 重试 (retry at that time)" if run.retry_at else ""
+        lines.append(
+            f"任务 {job} ({run.scheduled_at.isoformat(timespec='minutes')}) 失败 {run.failures} 次{retry}: "
+            f"{run.error.splitlines()[0][:300] if run.error else '-'} "
+            f"(job {job} failed {run.failures} time(s))"
+        )
+    return lines
+
+
+def outbox_health(session: Session, now: datetime, age: timedelta) -> list[str]:
+    """One line if a message failed or has waited longer than `age` (SPEC 5: `daemon.outbox_age_minutes`)."""
+    failed, late, oldest = outbox.overdue(session, now, age)
+    lines = []
+    if failed:
+        lines.append(f"发件箱有 {failed} 封发送失败的消息 ({failed} outbox message(s) failed: see `outbox list`)")
+    if late:
+        waited = _span(now - oldest) if oldest else "?"
+        lines.append(
+            f"发件箱有 {late} 封消息等待超过 {_span(age)}，最久 {waited} "
+            f"({late} outbox message(s) undelivered for longer than {_span(age)}; the oldest for {waited})"
+        )
+    return lines
+
+
+def check(
+    session: Session, sweep_cron: str, now: datetime, outbox_age: timedelta = timedelta(minutes=60)
+) -> tuple[bool, list[str]]:
+    """What /healthz answers: healthy, and one line per finding (the sweep's age first)."""
+    ok, reason = sweep_health(session, sweep_cron, now)
+    problems = failed_jobs(session) + outbox_health(session, now, outbox_age)
+    return ok and not problems, [reason, *problems]
 
 
 def _span(delta: timedelta) -> str:
@@ -102,9 +143,19 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 class HealthServer:
     """A small HTTP server in a thread of its own; `start()` returns the port it listens on."""
 
-    def __init__(self, db: Database, sweep_cron: str, clock: Clock, host: str, port: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        sweep_cron: str,
+        clock: Clock,
+        host: str,
+        port: int,
+        *,
+        outbox_age: timedelta = timedelta(minutes=60),
+    ) -> None:
         self.db = db
         self.sweep_cron = sweep_cron
+        self.outbox_age = outbox_age
         self.clock = clock
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(LedgerCollector(db))
@@ -128,10 +179,10 @@ class HealthServer:
     def healthz(self) -> tuple[int, str]:
         try:
             with self.db.session() as s:
-                ok, reason = sweep_health(s, self.sweep_cron, self.clock())
+                ok, lines = check(s, self.sweep_cron, self.clock(), self.outbox_age)
         except Exception as exc:
             return 503, f"数据库不可用 (database unavailable): {type(exc).__name__}\n"
-        return (200 if ok else 503), reason + "\n"
+        return (200 if ok else 503), "".join(line + "\n" for line in lines)
 
     def metrics(self) -> tuple[int, bytes]:
         try:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import Session
@@ -23,7 +23,12 @@ from sqlalchemy.orm import Session
 from jobs.models import JobRunRow
 
 # How long a claimed occurrence stays with its worker without news; the worker renews it every third of this.
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=30)
+# A failed occurrence is tried again after RETRY_FIRST, then twice as long each time, at most RETRY_CEILING
+# (with the daemon's catch-up every 20 s, a sweep that failed while the database was away runs again within
+# about four minutes of its return).
+RETRY_FIRST = timedelta(seconds=30)
+RETRY_CEILING = timedelta(minutes=3)
 ERROR_LIMIT = 4000  # characters of error text kept per run
 
 
@@ -60,6 +65,8 @@ class Run:
     lease_until: datetime
     error: str
     summary: Mapping[str, Any]
+    failures: int = 0
+    retry_at: datetime | None = None
 
     @property
     def duration(self) -> timedelta | None:
@@ -78,6 +85,8 @@ def _run(row: JobRunRow) -> Run:
         lease_until=row.lease_until,
         error=row.error,
         summary=json.loads(row.summary) if row.summary else {},
+        failures=row.failures,
+        retry_at=row.retry_at,
     )
 
 
@@ -95,6 +104,11 @@ def _insert(session: Session) -> Any:
     raise RuntimeError(f"the run ledger supports SQLite and PostgreSQL, not {dialect}")
 
 
+def retry_delay(failures: int) -> timedelta:
+    """How long a failed occurrence waits before its next try: RETRY_FIRST, doubling, at most RETRY_CEILING."""
+    return min(RETRY_FIRST * int(2 ** min(max(failures - 1, 0), 30)), RETRY_CEILING)
+
+
 def claim(
     session: Session,
     job: JobName,
@@ -108,7 +122,8 @@ def claim(
     """Claim the occurrence for `worker`: a Claim if this worker now owns it, None if another one does or did.
 
     An unfinished occurrence is taken over when its lease has run out, or at once with
-    `take_over_unfinished` (a daemon that holds the only lock on an SQLite file knows its predecessor is dead).
+    `take_over_unfinished` (a daemon that holds the only lock on an SQLite file knows its predecessor is dead);
+    the attempt that died counts as a failure. A failed occurrence is claimed again once its `retry_at` has come.
     """
     values = {
         "job": job.value,
@@ -116,9 +131,11 @@ def claim(
         "status": RunStatus.RUNNING.value,
         "worker": worker,
         "attempts": 1,
+        "failures": 0,
         "started_at": now,
         "lease_until": now + lease,
         "finished_at": None,
+        "retry_at": None,
         "error": "",
         "summary": "",
     }
@@ -134,15 +151,23 @@ def claim(
     stale: ColumnElement[bool] = JobRunRow.finished_at.is_(None)
     if not take_over_unfinished:
         stale = and_(stale, JobRunRow.lease_until < now)
+    retry_due = and_(
+        JobRunRow.status == RunStatus.FAILED.value,
+        or_(JobRunRow.retry_at.is_(None), JobRunRow.retry_at <= now),
+    )
     taken = session.execute(
         update(JobRunRow)
-        .where(JobRunRow.job == job.value, JobRunRow.scheduled_at == scheduled_at, stale)
+        .where(JobRunRow.job == job.value, JobRunRow.scheduled_at == scheduled_at, or_(stale, retry_due))
         .values(
             worker=worker,
             status=RunStatus.RUNNING.value,
             attempts=JobRunRow.attempts + 1,
+            # A run found unfinished was abandoned by a worker that died: that attempt failed too.
+            failures=JobRunRow.failures + case((JobRunRow.finished_at.is_(None), 1), else_=0),
             started_at=now,
             lease_until=now + lease,
+            finished_at=None,
+            retry_at=None,
         )
         .returning(JobRunRow.attempts)
     ).scalar_one_or_none()
@@ -159,34 +184,58 @@ def finish(
     error: str | None = None,
     summary: Mapping[str, Any] | None = None,
 ) -> bool:
-    """Record how the claimed run ended; False when the claim was lost (another worker took it over)."""
-    status = RunStatus.SUCCEEDED if error is None else RunStatus.FAILED
+    """Record how the claimed run ended; False when the claim was lost (another worker took it over).
+
+    A failure counts in `failures` and sets `retry_at` (see `retry_delay`); a success keeps the error of the
+    last failed attempt, if there was one, for the digest.
+    """
+    values: dict[str, Any] = {
+        "finished_at": now,
+        "summary": json.dumps(summary or {}, ensure_ascii=False, sort_keys=True, default=str),
+    }
+    if error is None:
+        values.update(status=RunStatus.SUCCEEDED.value, retry_at=None)
+    else:
+        row = session.execute(
+            select(JobRunRow.failures).where(
+                JobRunRow.job == claimed.job.value, JobRunRow.scheduled_at == claimed.scheduled_at
+            )
+        ).scalar_one_or_none()
+        failures = int(row or 0) + 1
+        values.update(
+            status=RunStatus.FAILED.value,
+            error=error[:ERROR_LIMIT],
+            failures=JobRunRow.failures + 1,
+            retry_at=now + retry_delay(failures),
+        )
     result = session.execute(
         update(JobRunRow)
         .where(
             JobRunRow.job == claimed.job.value,
             JobRunRow.scheduled_at == claimed.scheduled_at,
             JobRunRow.worker == claimed.worker,
+            JobRunRow.attempts == claimed.attempt,
             JobRunRow.finished_at.is_(None),
         )
-        .values(
-            status=status.value,
-            finished_at=now,
-            error=(error or "")[:ERROR_LIMIT],
-            summary=json.dumps(summary or {}, ensure_ascii=False, sort_keys=True, default=str),
-        )
+        .values(**values)
     )
     return _rowcount(result) == 1
 
 
-def renew(session: Session, worker: str, now: datetime, *, lease: timedelta = LEASE) -> int:
-    """Push forward the lease of every unfinished run of `worker`; returns how many."""
+def renew(session: Session, claimed: Claim, now: datetime, *, lease: timedelta = LEASE) -> bool:
+    """Push forward the lease of a run in hand; False if it is no longer this claim's (taken over, finished)."""
     result = session.execute(
         update(JobRunRow)
-        .where(JobRunRow.worker == worker, JobRunRow.finished_at.is_(None))
+        .where(
+            JobRunRow.job == claimed.job.value,
+            JobRunRow.scheduled_at == claimed.scheduled_at,
+            JobRunRow.worker == claimed.worker,
+            JobRunRow.attempts == claimed.attempt,
+            JobRunRow.finished_at.is_(None),
+        )
         .values(lease_until=now + lease)
     )
-    return _rowcount(result)
+    return _rowcount(result) == 1
 
 
 def get(session: Session, job: JobName, scheduled_at: datetime) -> Run | None:
@@ -203,6 +252,29 @@ def is_finished(session: Session, job: JobName, scheduled_at: datetime) -> bool:
     return finished is not None
 
 
+def is_settled(session: Session, job: JobName, scheduled_at: datetime, now: datetime) -> bool:
+    """Nothing to do for this occurrence at `now`: it succeeded, or it failed and its retry is not due yet."""
+    row = session.execute(
+        select(JobRunRow.status, JobRunRow.retry_at).where(
+            JobRunRow.job == job.value, JobRunRow.scheduled_at == scheduled_at
+        )
+    ).one_or_none()
+    if row is None:
+        return False
+    status, retry_at = row
+    if status == RunStatus.SUCCEEDED.value:
+        return True
+    return status == RunStatus.FAILED.value and retry_at is not None and retry_at > now
+
+
+def latest(session: Session, job: JobName) -> Run | None:
+    """The run of the latest occurrence of `job` on record."""
+    row = session.execute(
+        select(JobRunRow).where(JobRunRow.job == job.value).order_by(JobRunRow.scheduled_at.desc()).limit(1)
+    ).scalar_one_or_none()
+    return None if row is None else _run(row)
+
+
 def last_success(session: Session, job: JobName) -> Run | None:
     """The successful run of `job` that finished last."""
     row = session.execute(
@@ -215,10 +287,11 @@ def last_success(session: Session, job: JobName) -> Run | None:
 
 
 def failures_since(session: Session, since: datetime, *, limit: int = 50) -> list[Run]:
-    """Failed runs that finished at or after `since`, newest first: what the digest reports."""
+    """Runs with a failed attempt that ended at or after `since`, newest first: what the digest reports (a
+    failed run, or one that succeeded on a later try: `status` and `failures` tell which)."""
     rows = session.execute(
         select(JobRunRow)
-        .where(JobRunRow.status == RunStatus.FAILED.value, JobRunRow.finished_at >= since)
+        .where(JobRunRow.failures > 0, JobRunRow.finished_at >= since)
         .order_by(JobRunRow.finished_at.desc())
         .limit(limit)
     ).scalars()
@@ -226,8 +299,8 @@ def failures_since(session: Session, since: datetime, *, limit: int = 50) -> lis
 
 
 def count_failures(session: Session, since: datetime | None = None) -> dict[JobName, int]:
-    """Failed runs per job (all time, or since a time)."""
-    query = select(JobRunRow.job, func.count()).where(JobRunRow.status == RunStatus.FAILED.value)
+    """Failed attempts per job (all time, or of runs that ended since a time): never goes down."""
+    query = select(JobRunRow.job, func.coalesce(func.sum(JobRunRow.failures), 0)).where(JobRunRow.failures > 0)
     if since is not None:
         query = query.where(JobRunRow.finished_at >= since)
     counts = {job: n for job, n in session.execute(query.group_by(JobRunRow.job))}

@@ -35,6 +35,11 @@ class JobRunRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     error: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str] = mapped_column(Text, default="")  # JSON: what the run did (counts), for /metrics
+    # Attempts of this occurrence that failed (a step that raised, or a worker that died holding it); a
+    # counter that never goes down, so /metrics can report it as one. `error` is the latest failure's.
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A failed run is tried again from this time on, until it succeeds or a later occurrence supersedes it.
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class SyncStateRow(Base):

@@ -21,6 +21,18 @@ class JobFailure:
     finished_at: datetime
     worker: str
     error: str
+    failures: int = 1  # failed attempts of this occurrence
+    recovered: bool = False  # a later attempt succeeded
+
+    def describe(self) -> str:
+        """The error, and how the occurrence ended when it was retried."""
+        if self.recovered:
+            return (
+                f"{self.error}（失败 {self.failures} 次后重试成功 / succeeded after {self.failures} failed attempt(s)）"
+            )
+        if self.failures > 1:
+            return f"{self.error}（已失败 {self.failures} 次 / failed {self.failures} times）"
+        return self.error
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +49,15 @@ def recent_failures(session: Session, now: datetime) -> tuple[list[JobFailure], 
     since = last_digest.finished_at if last_digest and last_digest.finished_at else now - DEFAULT_WINDOW
     runs = ledger.failures_since(session, since)
     failures = [
-        JobFailure(r.job.value, r.scheduled_at, r.finished_at, r.worker, r.error)
+        JobFailure(
+            r.job.value,
+            r.scheduled_at,
+            r.finished_at,
+            r.worker,
+            r.error,
+            failures=r.failures,
+            recovered=r.status is ledger.RunStatus.SUCCEEDED,
+        )
         for r in runs
         if r.finished_at is not None
     ]

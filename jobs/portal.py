@@ -1,7 +1,8 @@
 """Portal sync: pull monthly filings from the filing portal's HTTP API, all or nothing.
 
 `GET {portal.url}/filings?since=YYYY-MM&page=N` with `Authorization: Bearer {token}` answers
-`{"items": [{"credit_code", "period", "filed_on"}], "next_page": N or null}`. Every page is fetched first,
+`{"items": [{"credit_code", "period", "filed_on"}], "next_page": N or null}` (an item may also carry the month's
+service figures under the filings import's field names, SPEC 9). Every page is fetched first,
 then every item is validated by the filings import itself (`monitor.importing.filings`, the same checks and messages as a
 file), then all are applied in one transaction, together with the time of this good sync. A network failure, a 5xx that outlasts the retries, an answer that is not the
 expected JSON or one bad item leaves the database as it was and records the failure.
@@ -27,6 +28,7 @@ from jobs import sync_state
 from monitor import httpclient
 from monitor.config import PortalSettings
 from monitor.importing.common import ImportOptions
+from monitor.importing.fields import FILING_FIELDS
 from monitor.importing.filings import import_filings
 from monitor.importing.problems import ImportFailed, Problems
 from monitor.importing.readers import ABSENT
@@ -37,8 +39,8 @@ log = logging.getLogger(__name__)
 
 SOURCE = "portal"
 RECORDED_BY = "sme-monitor filings sync"
-# The portal's item keys, in the order the filings import expects its cells.
-FIELDS = ("credit_code", "period", "filed_on")
+# The portal's item keys, in the order the filings import expects its cells: the filing, then its figures.
+FIELDS = tuple(f.name for f in FILING_FIELDS)
 FIRST_SYNC_MONTHS = 13
 OVERLAP_MONTHS = 6
 MAX_PAGES = 10_000

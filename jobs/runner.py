@@ -2,8 +2,10 @@
 
 This is the one place where a job's outcome is decided, for the scheduler's cron wake-ups and the start-up
 catch-up alike: whatever woke the daemon, it runs the latest occurrence that has come and is not finished,
-so a sweep missed for one day or for ten runs once. A step that raises is logged and recorded as failed; the
-runner never lets it out, so the daemon goes on.
+so a sweep missed for one day or for ten runs once. A step that raises is logged and recorded as failed (on a
+fresh connection; if the database is away, as soon as it answers again), and the failed occurrence is tried
+again with backoff (`ledger.retry_delay`) until it succeeds or the next occurrence supersedes it; the runner
+never lets an error out, so the daemon goes on. Only the run whose step is running has its lease renewed.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ ORDER = (JobName.PORTAL_SYNC, JobName.SWEEP, JobName.DIGEST, JobName.OUTBOX)
 class Outcome(enum.StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
-    DONE_BEFORE = "done_before"  # the occurrence already has a finished row
+    DONE_BEFORE = "done_before"  # the occurrence already succeeded
+    RETRY_LATER = "retry_later"  # the occurrence failed; its next try is not due yet
     CLAIMED_ELSEWHERE = "claimed_elsewhere"  # another worker holds it
     NOT_SCHEDULED = "not_scheduled"  # no step or no occurrence yet
     LOST = "lost"  # ran, but another worker took the occurrence over meanwhile (the lease ran out)
@@ -72,6 +75,11 @@ class Runner:
         self.stopping = stopping or threading.Event()
         self.after_success = dict(after_success or {})
         self._lock = threading.Lock()
+        # The claim whose step is running now: the only run whose lease this worker renews.
+        self._in_hand: ledger.Claim | None = None
+        # Outcomes the ledger could not take when the step ended (the database was away): recorded before
+        # anything else runs, once it answers again.
+        self._unrecorded: list[tuple[ledger.Claim, str | None, Mapping[str, Any] | None, datetime]] = []
 
     def occurrence(self, job: JobName, now: datetime) -> datetime | None:
         return schedule.latest_occurrence(self.crons[job], now)
@@ -90,9 +98,13 @@ class Runner:
             scheduled = self.occurrence(job, now)
             if scheduled is None:
                 return Result(job, None, Outcome.NOT_SCHEDULED)
+            self._record_unrecorded()
             try:
                 with self.db.session() as s:
-                    if ledger.is_finished(s, job, scheduled):
+                    if ledger.is_settled(s, job, scheduled, now):
+                        run = ledger.get(s, job, scheduled)
+                        if run is not None and run.status is ledger.RunStatus.FAILED:
+                            return Result(job, scheduled, Outcome.RETRY_LATER, run.error)
                         return Result(job, scheduled, Outcome.DONE_BEFORE)
                     claim = ledger.claim(
                         s, job, scheduled, self.worker, now, take_over_unfinished=self.take_over_unfinished
@@ -113,17 +125,30 @@ class Runner:
         started = time.monotonic()
         error: str | None = None
         summary: Mapping[str, Any] | None = None
+        self._in_hand = claim
         try:
             summary = self.steps[job](now)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             log.exception("job %s for %s failed", job, scheduled.isoformat())
+        finally:
+            self._in_hand = None
         elapsed = time.monotonic() - started
+        ended = self.clock()
         try:
+            # A new session: the pool pings the connection it hands out and replaces one the server dropped.
             with self.db.session() as s:
-                kept = ledger.finish(s, claim, self.clock(), error=error, summary=summary)
-        except Exception:
-            log.exception("job %s for %s: could not record the outcome in the run ledger", job, scheduled.isoformat())
+                kept = ledger.finish(s, claim, ended, error=error, summary=summary)
+        except Exception as exc:
+            log.error(
+                "job %s for %s: could not record the outcome in the run ledger (%s: %s); recording it once the "
+                "database answers",
+                job,
+                scheduled.isoformat(),
+                type(exc).__name__,
+                exc,
+            )
+            self._unrecorded.append((claim, error or f"{type(exc).__name__}: {exc}", summary, ended))
             return Result(job, scheduled, Outcome.FAILED, error or "ledger unavailable")
         if not kept:
             log.warning("job %s for %s: the lease ran out and another worker took it over", job, scheduled.isoformat())
@@ -149,13 +174,47 @@ class Runner:
                 results.append(self.run_due(job, now))
         return results
 
+    def _record_unrecorded(self) -> None:
+        """Record the outcomes the ledger could not take when their steps ended. A run whose outcome could
+        not be recorded is recorded as failed (even if its step succeeded: what it did is not known to be
+        complete), so it is retried; one another worker has taken over meanwhile is left to that worker."""
+        while self._unrecorded:
+            claim, error, summary, ended = self._unrecorded[0]
+            try:
+                with self.db.session() as s:
+                    kept = ledger.finish(
+                        s, claim, ended, error=error or "the outcome could not be recorded", summary=summary
+                    )
+            except Exception:
+                log.debug("the run ledger is still unavailable", exc_info=True)
+                return
+            self._unrecorded.pop(0)
+            log.info(
+                "job %s for %s: recorded as failed%s",
+                claim.job,
+                claim.scheduled_at.isoformat(),
+                "" if kept else " (no: another worker had taken it over)",
+            )
+
     def renew_leases(self) -> None:
-        """Keep this worker's runs in hand from looking abandoned (called from a thread of its own)."""
+        """Keep the run in hand from looking abandoned (called from a thread of its own). Only the run whose
+        step is running now: a run whose outcome could not be recorded is not in hand, and its lease runs
+        out so that any worker may take it over."""
+        claim = self._in_hand
+        if claim is None:
+            return
         try:
             with self.db.session() as s:
-                ledger.renew(s, self.worker, self.clock())
+                kept = ledger.renew(s, claim, self.clock())
         except Exception:
-            log.exception("could not renew the run ledger leases of %s", self.worker)
+            log.exception("could not renew the lease of job %s for %s", claim.job, claim.scheduled_at.isoformat())
+            return
+        if not kept:
+            log.warning(
+                "job %s for %s: another worker has taken it over; its lease is not renewed",
+                claim.job,
+                claim.scheduled_at.isoformat(),
+            )
 
 
 def _brief(summary: Mapping[str, Any] | None) -> str:

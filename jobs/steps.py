@@ -11,12 +11,12 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
 
-from jobs import portal, wiring
+from jobs import health, portal, wiring
 from jobs.ledger import JobName
 from jobs.ops import ops_report
 from jobs.runner import Clock, Step
@@ -100,9 +100,28 @@ def portal_sync(ctx: StepContext, now: datetime) -> dict[str, Any]:
 
 
 def heartbeat(ctx: StepContext, now: datetime) -> bool:
-    """Ping the configured heartbeat URL after a successful sweep; never raises."""
+    """Ping the configured heartbeat URL after a successful sweep; never raises. While the outbox holds a
+    failed message or one older than `daemon.outbox_age_minutes`, the ping goes to the URL's `/fail`
+    (Healthchecks' signal for a failure), so the monitor is seen to be alive but degraded."""
     url = ctx.settings.daemon.heartbeat_url
-    return bool(url) and httpclient.ping(ctx.http, url)
+    if not url:
+        return False
+    try:
+        with ctx.db.session() as s:
+            problems = health.outbox_health(s, now, timedelta(minutes=ctx.settings.daemon.outbox_age_minutes))
+    except Exception:
+        log.exception("heartbeat: the outbox could not be read")
+        problems = ["the outbox could not be read"]
+    if problems:
+        log.warning("heartbeat: degraded: %s", "; ".join(problems))
+        url = fail_url(url)
+    return httpclient.ping(ctx.http, url)
+
+
+def fail_url(url: str) -> str:
+    """The heartbeat URL with `/fail` appended to its path (before any query string)."""
+    base, sep, query = url.partition("?")
+    return f"{base.rstrip('/')}/fail{sep}{query}"
 
 
 def _delivery_counts(value: Mapping[str, Any]) -> dict[str, Any]:

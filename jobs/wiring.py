@@ -75,7 +75,7 @@ def deliver(
 
 def digest_ops(ops: OpsReport) -> digest.Ops:
     """What the digest says about the daemon: failed runs, the last good portal sync and the last sync's error."""
-    failures = [digest.JobFailure(f.job, f.finished_at, f.error) for f in ops.job_failures]
+    failures = [digest.JobFailure(f.job, f.finished_at, f.describe()) for f in ops.job_failures]
     return digest.Ops(job_failures=failures, last_portal_sync=ops.last_portal_sync, portal_error=ops.portal_error)
 
 

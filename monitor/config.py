@@ -93,16 +93,20 @@ class RuleSettings:
     regulation_validity_years: int = 5
     regulation_expiring_days: int = 180
     publicity_days: int = 7
+    district_review_days: int = 30  # Art. 9: an application not reviewed by its district this long after
+    service_check_from_month: int = 7  # SPEC 9: service figures are compared with the thresholds from July
     auto_apply_sanctions: bool = False
 
 
 @dataclass(frozen=True)
 class NotificationSettings:
     repeat_critical_days: int
-    max_attempts: int
+    max_attempts: int  # 0: no limit; retry_days decides
     backoff_seconds: int
     lease_seconds: int
     batch_size: int
+    retry_ceiling_minutes: int = 30
+    retry_days: int = 3
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,7 @@ class DaemonSettings:
     heartbeat_url: str = field(repr=False)
     http_host: str
     http_port: int
+    outbox_age_minutes: int = 60
 
 
 @dataclass(frozen=True)
@@ -421,6 +426,8 @@ def _build(d: dict[str, Any], source: str, origins: Origins) -> Settings:
             issued = date.fromisoformat(r["regulation_issued_on"])
         except ValueError:
             raise _bad("rules.regulation_issued_on", r["regulation_issued_on"], "应为 YYYY-MM-DD", origins) from None
+    if not 1 <= r["service_check_from_month"] <= 12:
+        raise _bad("rules.service_check_from_month", r["service_check_from_month"], "应在 1-12 之间", origins)
     if not 0 <= r["filing_due_day"] <= 28:
         raise _bad("rules.filing_due_day", r["filing_due_day"], "应在 0-28 之间 (0 = 当月最后一日)", origins)
     webhook = d["webhook"]
@@ -495,14 +502,18 @@ def _build(d: dict[str, Any], source: str, origins: Origins) -> Settings:
                 "rules.regulation_expiring_days", r["regulation_expiring_days"], origins
             ),
             publicity_days=_positive("rules.publicity_days", r["publicity_days"], origins),
+            district_review_days=_positive("rules.district_review_days", r["district_review_days"], origins),
+            service_check_from_month=r["service_check_from_month"],
             auto_apply_sanctions=d["sanctions"]["auto_apply"],
         ),
         notifications=NotificationSettings(
             repeat_critical_days=_positive("notifications.repeat_critical_days", n["repeat_critical_days"], origins),
-            max_attempts=_positive("notifications.max_attempts", n["max_attempts"], origins),
+            max_attempts=_positive("notifications.max_attempts", n["max_attempts"], origins, zero=True),
             backoff_seconds=_positive("notifications.backoff_seconds", n["backoff_seconds"], origins, zero=True),
             lease_seconds=_positive("notifications.lease_seconds", n["lease_seconds"], origins),
             batch_size=_positive("notifications.batch_size", n["batch_size"], origins),
+            retry_ceiling_minutes=_positive("notifications.retry_ceiling_minutes", n["retry_ceiling_minutes"], origins),
+            retry_days=_positive("notifications.retry_days", n["retry_days"], origins),
         ),
         webhook=WebhookSettings(
             kind=webhook["kind"],
@@ -520,6 +531,7 @@ def _build(d: dict[str, Any], source: str, origins: Origins) -> Settings:
             heartbeat_url=daemon["heartbeat_url"],
             http_host=daemon["http_host"],
             http_port=daemon["http_port"],
+            outbox_age_minutes=_positive("daemon.outbox_age_minutes", daemon["outbox_age_minutes"], origins),
         ),
         imports=ImportLimits(
             **{k: _positive(f"imports.{k}", v, origins) for k, v in d["imports"].items()},

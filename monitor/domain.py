@@ -7,8 +7,10 @@ printed in `--json` output and used as outbox keys, so a value here never change
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 
 class Kind(enum.StrEnum):
@@ -39,6 +41,11 @@ class EventKind(enum.StrEnum):
     APPLIED = "applied"
     PUBLICIZED = "publicized"
     DISTRICT_REPORT = "district_report"
+    # The procedure of an application (Arts. 9-10), each with the application's year.
+    DISTRICT_REVIEWED = "district_reviewed"  # passed: recommended to the city (Art. 9)
+    EXPERT_REVIEWED = "expert_reviewed"  # Art. 10
+    OBJECTION = "objection"  # raised during the publicity week (Art. 10)
+    APPLICATION_REJECTED = "application_rejected"
     # Not in the Measures: a roster import changed a field (name, district, e-mail...). Kept for the timeline.
     ROSTER_CHANGED = "roster_changed"
 
@@ -111,6 +118,9 @@ class RuleId(enum.StrEnum):
     DISTRICT_REPORT_OVERDUE = "DISTRICT_REPORT_OVERDUE"
     REGULATION_EXPIRING = "REGULATION_EXPIRING"
     PUBLICITY_ENDED = "PUBLICITY_ENDED"
+    APPLICATION_INELIGIBLE = "APPLICATION_INELIGIBLE"
+    DISTRICT_REVIEW_PENDING = "DISTRICT_REVIEW_PENDING"
+    SERVICE_BELOW_THRESHOLD = "SERVICE_BELOW_THRESHOLD"
 
 
 class StageName(enum.StrEnum):
@@ -139,6 +149,20 @@ class Entity:
     district: str
     emails: tuple[str, ...] = ()
     cert_no: str = ""
+    functions: tuple[str, ...] = ()  # the service functions it was certified for (roster, optional)
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """One application (credit code, year) with the fields it gave (SPEC section 9): dates as dates, yes/no
+    as booleans, figures as numbers, `functions` as a tuple; a field left empty is absent."""
+
+    year: int
+    kind: Kind
+    applied_on: date
+    values: Mapping[str, Any] = field(default_factory=dict)
+    name: str = ""
+    district: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,14 +199,26 @@ class History:
     # A sweep reads only recent months: filings for periods before `filings_from` are left out. A rule that
     # needs them raises IncompleteHistory and the sweep reads that entity's whole history. None: complete.
     filings_from: date | None = None
+    # Applications (oldest first) and the service figures filed with each month's filing (period -> field ->
+    # value); only the current year's figures need be given. The rules of SPEC 9 read them.
+    applications: tuple[Application, ...] = ()
+    figures: Mapping[date, Mapping[str, Any]] = field(default_factory=dict)
 
     def up_to(self, as_of: date) -> History:
         """The history as it stood at the end of `as_of`: what happened later is not known yet."""
-        if all(e.date <= as_of for e in self.events) and all(f <= as_of for f in self.filings.values()):
+        if (
+            all(e.date <= as_of for e in self.events)
+            and all(f <= as_of for f in self.filings.values())
+            and all(a.applied_on <= as_of for a in self.applications)
+        ):
             return self
         return History(
             entity=self.entity,
             events=tuple(e for e in self.events if e.date <= as_of),
             filings={p: f for p, f in self.filings.items() if f <= as_of},
             filings_from=self.filings_from,
+            applications=tuple(a for a in self.applications if a.applied_on <= as_of),
+            # Figures are kept with their month's filing: not known before it was filed. (A month outside the
+            # filings window was read only when filed by then: repository.iter_histories.)
+            figures={p: v for p, v in self.figures.items() if self.filings.get(p, date.min) <= as_of},
         )

@@ -86,6 +86,8 @@ class EntityState:
     ban_from: date | None = None
     applications: list[Event] = field(default_factory=list)
     publicized: list[Event] = field(default_factory=list)
+    # district_reviewed, expert_reviewed, objection, application_rejected and certified events, in order
+    procedure: list[Event] = field(default_factory=list)
     titles: list[Title] = field(default_factory=list)  # every title ever granted, oldest first
     title_ended_on: dict[int, date] = field(default_factory=dict)  # title seq -> last day held, when revoked
 
@@ -205,6 +207,50 @@ def _apply(state: EntityState, ev: Event, cal: lt.WorkCalendar, settings: RuleSe
         state.applications.append(ev)
     elif kind is EventKind.PUBLICIZED:
         state.publicized.append(ev)
+    if kind in _PROCEDURE:
+        state.procedure.append(ev)
+
+
+_PROCEDURE = frozenset(
+    {
+        EventKind.DISTRICT_REVIEWED,
+        EventKind.EXPERT_REVIEWED,
+        EventKind.OBJECTION,
+        EventKind.APPLICATION_REJECTED,
+        EventKind.CERTIFIED,
+    }
+)
+
+
+def event_year(ev: Event) -> int:
+    """The application year an event of the procedure belongs to: its `year` (kept in `detail`), else the
+    year of its date (SPEC section 9)."""
+    text = ev.detail.strip()
+    return int(text) if len(text) == 4 and text.isdigit() else ev.date.year
+
+
+def decided(state: EntityState, application: Event) -> Event | None:
+    """The event that decided an application: a rejection for its year, or a certification on or after the
+    day it was made (for its year when the certification names one)."""
+    year = event_year(application)
+    for ev in state.procedure:
+        if ev.date < application.date:
+            continue
+        if ev.kind is EventKind.APPLICATION_REJECTED and event_year(ev) == year:
+            return ev
+        if ev.kind is EventKind.CERTIFIED and (not ev.detail.strip() or event_year(ev) == year):
+            return ev
+    return None
+
+
+def reviewed(state: EntityState, application: Event, kind: EventKind) -> Event | None:
+    """The latest review of `kind` (district_reviewed, expert_reviewed) of the application's year."""
+    year = event_year(application)
+    found = None
+    for ev in state.procedure:
+        if ev.kind is kind and event_year(ev) == year and ev.date >= application.date:
+            found = ev
+    return found
 
 
 def _ban(state: EntityState, on: date, settings: RuleSettings) -> None:

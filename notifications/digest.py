@@ -75,6 +75,7 @@ class DigestData:
     upcoming: list[Finding] = field(default_factory=list)
     admin: list[Finding] = field(default_factory=list)
     filing_due: list[Finding] = field(default_factory=list)  # routine FILING_DUE_SOON: counted, not listed
+    at_risk: list[Finding] = field(default_factory=list)  # SERVICE_BELOW_THRESHOLD: at risk at renewal (SPEC 9)
     compliance: list[MonthCompliance] = field(default_factory=list)
     undelivered: list[OutboxMessage] = field(default_factory=list)
     outbox_counts: dict[str, int] = field(default_factory=dict)
@@ -111,7 +112,9 @@ def gather(
         data.changes = _changes(before, today)
         _sections(data, today.findings)
         data.compliance = filing_compliance(histories, as_of, calendar, settings.rules)
-        data.undelivered = outbox.undelivered(session)
+        data.undelivered = outbox.undelivered(
+            session, now=now, age=timedelta(minutes=settings.daemon.outbox_age_minutes)
+        )
         data.outbox_counts = outbox.counts(session)
         data.silences = controls.list_silences(session, as_of=as_of)
         data.acks = [a for a in controls.list_acks(session) if a.acked_on > lt.days_before(as_of, 30)]
@@ -151,6 +154,10 @@ def _sections(data: DigestData, findings: Sequence[Finding]) -> None:
     for f in findings:
         if f.rule is RuleId.FILING_DUE_SOON:
             data.filing_due.append(f)
+            taken.add(f.finding_id)
+    for f in sorted(findings, key=lambda f: (f.district or "", f.entity or "", f.subject)):
+        if f.rule is RuleId.SERVICE_BELOW_THRESHOLD:
+            data.at_risk.append(f)
             taken.add(f.finding_id)
     for f in sorted(findings, key=lambda f: (f.due or date.max, -int(f.severity))):
         if f.finding_id not in taken and f.days_left is not None and 0 <= f.days_left <= UPCOMING_DAYS:
@@ -236,6 +243,7 @@ def _context(data: DigestData, settings: Settings) -> dict[str, object]:
         "filing_due": len(data.filing_due),
         "filing_due_by": texts.format_date(min((f.due for f in data.filing_due if f.due), default=None), locale),
         "admin": views(data.admin),
+        "at_risk": views(data.at_risk),
         "acked": data.acked_ids,
         "last_month": chart[-1] if chart else None,
         "chart": chart,

@@ -64,6 +64,8 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the first attempt failed: transient failures are retried for `notifications.retry_days` from here.
+    first_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 def pending(

@@ -20,6 +20,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from monitor.config import NotificationSettings
 from monitor.storage.db import Database
 from notifications.channels.base import DeliveryError, Outgoing
 from notifications.models import MessageStatus, OutboxMessage
@@ -27,9 +28,39 @@ from notifications.models import MessageStatus, OutboxMessage
 log = logging.getLogger(__name__)
 
 # A retry waits backoff * 2**(attempt-1), never less than a second (so one delivery run cannot spin on a
-# message whose backoff is configured as zero) and never more than a day.
+# message whose backoff is configured as zero) and never more than the policy's ceiling.
 MIN_BACKOFF = timedelta(seconds=1)
-MAX_BACKOFF = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """SPEC 5: transient failures are retried with exponential backoff from `backoff_seconds`, at most
+    `ceiling` apart, for `retry_for` from the first failure; only then is the message `failed`. A permanent
+    rejection fails at once. `max_attempts` (0: none) caps the tries as well."""
+
+    backoff_seconds: int = 60
+    ceiling: timedelta = timedelta(minutes=30)
+    retry_for: timedelta = timedelta(days=3)
+    max_attempts: int = 0
+
+    @classmethod
+    def of(cls, n: NotificationSettings) -> RetryPolicy:
+        return cls(
+            backoff_seconds=n.backoff_seconds,
+            ceiling=timedelta(minutes=n.retry_ceiling_minutes),
+            retry_for=timedelta(days=n.retry_days),
+            max_attempts=n.max_attempts,
+        )
+
+    def delay(self, attempts: int) -> timedelta:
+        return backoff(self.backoff_seconds, attempts, self.ceiling)
+
+    def gives_up(self, err: DeliveryError, attempts: int, first_failed_at: datetime, now: datetime) -> bool:
+        if err.permanent:
+            return True
+        if self.max_attempts and attempts >= self.max_attempts:
+            return True
+        return now - first_failed_at >= self.retry_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +69,7 @@ class Claimed:
     channel: str
     attempts: int
     token: str
+    first_failed_at: datetime | None = None
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
@@ -72,7 +104,7 @@ def claim(db: Database, worker_id: str, now: datetime, lease_seconds: int, limit
         if not claimed:
             return []
         rows = session.execute(
-            select(m.id, m.key, m.kind, m.recipient, m.as_of, m.content, m.channel, m.attempts)
+            select(m.id, m.key, m.kind, m.recipient, m.as_of, m.content, m.channel, m.attempts, m.first_failed_at)
             .where(m.lease_owner == token)
             .order_by(m.id)
         ).all()
@@ -84,9 +116,23 @@ def claim(db: Database, worker_id: str, now: datetime, lease_seconds: int, limit
             channel=r.channel,
             attempts=r.attempts,
             token=token,
+            first_failed_at=r.first_failed_at,
         )
         for r in rows
     ]
+
+
+def renew(db: Database, token: str, now: datetime, lease_seconds: int) -> int:
+    """Push forward the lease of the rows a claim still holds (its worker is alive and at work); how many."""
+    m = OutboxMessage
+    with db.session() as session:
+        result = session.execute(
+            update(m)
+            .where(m.lease_owner == token, m.status == MessageStatus.SENDING.value)
+            .values(lease_until=now + timedelta(seconds=lease_seconds))
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -97,18 +143,17 @@ class Outcome:
     lost_lease: int = 0
 
 
-def backoff(base_seconds: int, attempts: int) -> timedelta:
-    delay = timedelta(seconds=base_seconds) * int(2 ** max(attempts - 1, 0))
-    return min(max(delay, MIN_BACKOFF), MAX_BACKOFF)
+def backoff(base_seconds: int, attempts: int, ceiling: timedelta = timedelta(minutes=30)) -> timedelta:
+    # 2**n grows past any ceiling long before it could overflow: cap the exponent.
+    delay = timedelta(seconds=base_seconds) * int(2 ** min(max(attempts - 1, 0), 30))
+    return max(min(delay, ceiling), MIN_BACKOFF)
 
 
 def record(
     db: Database,
     results: Sequence[tuple[Claimed, DeliveryError | None]],
     now: datetime,
-    *,
-    max_attempts: int,
-    backoff_seconds: int,
+    policy: RetryPolicy,
 ) -> Outcome:
     """Write the outcome of a batch in one transaction. Only rows still leased to the claim's token change:
     if the lease ran out and another worker took a row, its result is that worker's to record."""
@@ -140,18 +185,20 @@ def record(
         for c, err in results:
             if err is None:
                 continue
-            final = err.permanent or c.attempts >= max_attempts
+            first_failed = c.first_failed_at or now
+            final = policy.gives_up(err, c.attempts, first_failed, now)
             values: dict[str, object] = {
                 "last_error": str(err)[:2000],
                 "updated_at": now,
                 "lease_owner": "",
                 "lease_until": None,
+                "first_failed_at": first_failed,
             }
             if final:
                 values["status"] = MessageStatus.FAILED.value
             else:
                 values["status"] = MessageStatus.PENDING.value
-                values["next_attempt_at"] = now + backoff(backoff_seconds, c.attempts)
+                values["next_attempt_at"] = now + policy.delay(c.attempts)
             n = session.execute(
                 update(m)
                 .where(m.id == c.message.id, m.lease_owner == c.token, m.status == MessageStatus.SENDING.value)
@@ -173,20 +220,45 @@ def record(
 
 
 def retry(session: Session, ids: Sequence[int], now: datetime) -> list[int]:
-    """Put failed messages (all of them when `ids` is empty) back in the queue; returns the ids requeued."""
+    """Make undelivered messages (all of them when `ids` is empty) due now: failed ones go back in the queue
+    with a fresh retry budget, pending ones stop waiting out their backoff. Returns the ids made due."""
     m = OutboxMessage
-    query = select(m.id).where(m.status == MessageStatus.FAILED.value)
+    query = select(m.id).where(m.status.in_([MessageStatus.FAILED.value, MessageStatus.PENDING.value]))
     if ids:
         query = query.where(m.id.in_(list(ids)))
     wanted = list(session.execute(query.order_by(m.id)).scalars())
-    if wanted:
+    for n in range(0, len(wanted), 500):
+        part = wanted[n : n + 500]
         session.execute(
             update(m)
-            .where(m.id.in_(wanted), m.status == MessageStatus.FAILED.value)
-            .values(status=MessageStatus.PENDING.value, attempts=0, next_attempt_at=now, updated_at=now)
+            .where(m.id.in_(part), m.status == MessageStatus.FAILED.value)
+            .values(
+                status=MessageStatus.PENDING.value,
+                attempts=0,
+                first_failed_at=None,
+                next_attempt_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(m)
+            .where(m.id.in_(part), m.status == MessageStatus.PENDING.value, m.next_attempt_at > now)
+            .values(next_attempt_at=now, updated_at=now)
             .execution_options(synchronize_session=False)
         )
     return wanted
+
+
+def overdue(session: Session, now: datetime, age: timedelta) -> tuple[int, int, datetime | None]:
+    """(failed messages, messages undelivered for longer than `age`, when the oldest undelivered one was
+    enqueued): what turns /healthz to 503 and the heartbeat to a failure."""
+    m = OutboxMessage
+    failed = session.execute(select(func.count()).where(m.status == MessageStatus.FAILED.value)).scalar_one()
+    waiting = [MessageStatus.PENDING.value, MessageStatus.SENDING.value]
+    late = session.execute(select(func.count()).where(m.status.in_(waiting), m.created_at < now - age)).scalar_one()
+    oldest = session.execute(select(func.min(m.created_at)).where(m.status.in_(waiting))).scalar_one_or_none()
+    return int(failed), int(late), oldest
 
 
 def counts(session: Session) -> dict[str, int]:
@@ -195,15 +267,21 @@ def counts(session: Session) -> dict[str, int]:
     return {status: n for status, n in rows}
 
 
-def undelivered(session: Session, *, limit: int = 200) -> list[OutboxMessage]:
-    """Failed messages, then pending ones that have already failed at least once (newest first)."""
+def undelivered(
+    session: Session, *, limit: int = 200, now: datetime | None = None, age: timedelta | None = None
+) -> list[OutboxMessage]:
+    """Failed messages, then pending ones that have already failed at least once or (given `now` and `age`)
+    have waited longer than `age` (newest first)."""
     m = OutboxMessage
+    waiting: ColumnElement[bool] = m.attempts > 0
+    if now is not None and age is not None:
+        waiting = or_(waiting, m.created_at < now - age)
     query = (
         select(m)
         .where(
             or_(
                 m.status == MessageStatus.FAILED.value,
-                and_(m.status.in_([MessageStatus.PENDING.value, MessageStatus.SENDING.value]), m.attempts > 0),
+                and_(m.status.in_([MessageStatus.PENDING.value, MessageStatus.SENDING.value]), waiting),
             )
         )
         .order_by(m.status, m.id.desc())

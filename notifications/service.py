@@ -4,24 +4,27 @@ enqueue: route every finding (routing.py), drop the keys already in the outbox, 
 reminders, add the seven-day repeats of unresolved critical findings that nobody acknowledged at their stage,
 group what is left into messages (one reminder per entity finding and address; one staff alert per address
 and run; one notice per district address and run), render them and write messages and items in one
-transaction, before anything is sent. Two daemons enqueueing the same run collide on the unique keys; the
-loser's transaction is rolled back and planned again, and then finds nothing new.
+transactions of WRITE_CHUNK messages (composed beforehand, outside the write lock), before anything is sent.
+Two daemons enqueueing the same run collide on the unique keys; the loser's chunk is rolled back and what is
+left planned again.
 
-deliver: claim due messages a batch at a time under a lease, hand each batch to its channel, record the
-outcome (outbox.py).
+deliver: claim due messages a batch at a time under a lease (renewed while the batch is in hand), hand each
+batch to its channel, record each message's outcome as soon as the channel has answered (outbox.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,13 +35,14 @@ from monitor.rules.finding import Finding
 from monitor.storage.db import Database
 from notifications import compose, controls, outbox
 from notifications.channels import Channel as ChannelImpl
-from notifications.channels import DeliveryError, Outgoing, for_settings
+from notifications.channels import DeliveryError, for_settings
 from notifications.models import Channel, MessageKind, OutboxItem, OutboxMessage, pending
 from notifications.routing import Route, Unroutable, routes
 
 log = logging.getLogger(__name__)
 
 ENQUEUE_TRIES = 3
+WRITE_CHUNK = 100  # messages (with their items) per write transaction
 
 ItemKey = tuple[str, str, str, str, str, str]  # rule, entity, subject, stage, audience, recipient
 
@@ -226,70 +230,88 @@ def _compose(
     return compose.district_notice(settings, msg.key, msg.recipient, msg.district, msg.findings, as_of, now)
 
 
-def _write(session: Session, report: EnqueueReport, sweep: SweepLike, settings: Settings, now: datetime) -> None:
-    as_of = report.as_of
-    for planned in report.messages:
-        composed = _compose(planned, sweep.entities, settings, as_of, now)
-        row = OutboxMessage(
-            **pending(
-                key=planned.key,
-                kind=planned.kind,
-                channel=planned.channel,
-                audience=planned.audience.value,
-                recipient=planned.recipient,
-                subject=composed.subject,
-                as_of=as_of,
-                message_id=composed.message_id,
-                content=composed.content,
-                now=now,
-            )
+def _write(
+    session: Session, chunk: Sequence[tuple[PlannedMessage, compose.Composed]], as_of: date, now: datetime
+) -> None:
+    for planned, composed in chunk:
+        values = pending(
+            key=planned.key,
+            kind=planned.kind,
+            channel=planned.channel,
+            audience=planned.audience.value,
+            recipient=planned.recipient,
+            subject=composed.subject,
+            as_of=as_of,
+            message_id=composed.message_id,
+            content=composed.content,
+            now=now,
         )
-        session.add(row)
-        session.flush()
+        message_id = session.execute(insert(OutboxMessage).values(**values).returning(OutboxMessage.id)).scalar_one()
+        items = []
         for f, repeat in planned.items:
             rule, entity, subject, stage = f.key
-            session.add(
-                OutboxItem(
-                    message_id=row.id,
-                    rule=rule,
-                    entity=entity,
-                    subject=subject,
-                    stage=stage,
-                    audience=planned.audience.value,
-                    recipient=planned.recipient,
-                    repeat=repeat,
-                    finding_id=f.finding_id,
-                    severity=f.severity.label,
-                    as_of=as_of,
-                    created_at=now,
-                )
+            items.append(
+                {
+                    "message_id": message_id,
+                    "rule": rule,
+                    "entity": entity,
+                    "subject": subject,
+                    "stage": stage,
+                    "audience": planned.audience.value,
+                    "recipient": planned.recipient,
+                    "repeat": repeat,
+                    "finding_id": f.finding_id,
+                    "severity": f.severity.label,
+                    "as_of": as_of,
+                    "created_at": now,
+                }
             )
-    session.flush()
+        # A staff alert may carry thousands of items: one executemany, not an ORM object each.
+        if items:
+            session.execute(insert(OutboxItem), items)
 
 
 def enqueue(
     db: Database, sweep: SweepLike, settings: Settings, as_of: date, now: datetime, *, dry_run: bool = False
 ) -> EnqueueReport:
-    """Write the outbox rows for a sweep's findings (nothing when `dry_run`); returns what was (to be) written."""
+    """Write the outbox rows for a sweep's findings (nothing when `dry_run`); returns what was (to be) written.
+
+    The plan is read, and every message composed, outside any write transaction; the messages are then
+    written WRITE_CHUNK at a time, each with its items, in short transactions, so no other writer (an
+    operator's command, the web console) waits on the rendering of thousands of messages. Every message is
+    written before anything is sent. A chunk that collides with another process's enqueue is rolled back and
+    what is left planned again.
+    """
+    written: list[PlannedMessage] = []
+    new_items = repeats = 0
+    first: EnqueueReport | None = None
     for attempt in range(1, ENQUEUE_TRIES + 1):
+        with db.session() as session:
+            report = plan(session, sweep, settings, as_of)
+        first = first or report
+        report.dry_run = dry_run
+        if dry_run:
+            report.messages = [
+                replace(m, subject=_compose(m, sweep.entities, settings, as_of, now).subject) for m in report.messages
+            ]
+            return report
+        composed = [(m, _compose(m, sweep.entities, settings, as_of, now)) for m in report.messages]
         try:
-            with db.session() as session:
-                report = plan(session, sweep, settings, as_of)
-                report.dry_run = dry_run
-                if dry_run:
-                    report.messages = [
-                        replace(m, subject=_compose(m, sweep.entities, settings, as_of, now).subject)
-                        for m in report.messages
-                    ]
-                    session.rollback()
-                    return report
-                _write(session, report, sweep, settings, now)
+            for n in range(0, len(composed), WRITE_CHUNK):
+                chunk = composed[n : n + WRITE_CHUNK]
+                with db.session() as session:
+                    _write(session, chunk, as_of, now)
+                written += [m for m, _ in chunk]
+                new_items += sum(len(m.items) for m, _ in chunk)
+                repeats += sum(len(m.repeats) for m, _ in chunk)
         except IntegrityError:
             # Another process enqueued some of the same keys first; plan again against what it wrote.
             if attempt == ENQUEUE_TRIES:
                 raise
             log.info("enqueue for %s collided with another writer; planning again", as_of)
             continue
+        report.messages = written
+        report.new_items, report.repeats, report.already = new_items, repeats, first.already
         log.info(
             "enqueued %d messages (%d items, %d repeats) for %s; %d already in the outbox",
             len(report.messages),
@@ -315,15 +337,49 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
 
-def _send(channel: ChannelImpl, kind: str, messages: list[Outgoing], now: datetime) -> list[DeliveryError | None]:
-    """The channel's results; a channel that raises anything but a result (a bug, an unforeseen library error)
-    fails the batch transiently, so its rows are recorded and retried with backoff, never left `sending`."""
+class _LeaseKeeper:
+    """Renews a claim's lease every third of it while its batch is in hand, from a thread of its own, so a
+    short lease (a dead worker's messages are taken over soon) never runs out under a live one."""
+
+    def __init__(self, db: Database, token: str, lease_seconds: int, now: Callable[[], datetime]) -> None:
+        self.db, self.token, self.lease_seconds, self.now = db, token, lease_seconds, now
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-lease", daemon=True)
+
+    def __enter__(self) -> _LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._done.wait(max(self.lease_seconds / 3, 0.2)):
+            try:
+                outbox.renew(self.db, self.token, self.now(), self.lease_seconds)
+            except Exception:
+                log.exception("could not renew the outbox lease %s", self.token)
+
+
+def _send(
+    channel: ChannelImpl | None, kind: str, claimed: Sequence[outbox.Claimed], t: datetime
+) -> Iterator[DeliveryError | None]:
+    """The channel's results one by one; a channel that is missing or breaks gives an error for the rest."""
+    if channel is None:
+        yield from (DeliveryError(f"channel {kind} is not configured", permanent=True) for _ in claimed)
+        return
+    done = 0
     try:
-        return channel.send_batch(messages, now)
+        for err in channel.send_each([c.message for c in claimed], t):
+            done += 1
+            yield err
     except Exception as exc:
-        log.exception("outbox: channel %s raised instead of returning results", kind)
-        error = DeliveryError(f"channel {kind} raised {type(exc).__name__}: {str(exc)[:200]}")
-        return [error for _ in messages]
+        # Not a DeliveryError: a bug or an unexpected library error. Transient, so it is retried (and
+        # fails for good after retry_days) instead of leaving the messages `sending` for ever.
+        log.exception("channel %s broke", kind)
+        error = DeliveryError(f"channel {kind} failed: {type(exc).__name__}: {exc}")
+        yield from (error for _ in claimed[done:])
 
 
 def deliver(
@@ -339,11 +395,22 @@ def deliver(
     """Deliver due outbox messages until none is left (or `limit` were claimed).
 
     `now` is the time of the call; a long-running caller may pass `clock` (the daemon's own reading of the
-    time) so each batch's lease and backoff count from when that batch runs.
+    time) so each batch's lease and backoff count from when that batch runs. Without a clock, time moves on
+    from `now` by the monotonic clock for leases and outcomes.
+
+    Each message's outcome is written as soon as its channel has answered, in a transaction of its own, so a
+    crash leaves at most the message in flight to be sent again; the batch's lease is renewed while it is in
+    hand.
     """
     own = channels is None
     chans: Mapping[Channel, Any] = for_settings(settings) if channels is None else channels
     n = settings.notifications
+    policy = outbox.RetryPolicy.of(n)
+    started = time.monotonic()
+
+    def current() -> datetime:
+        return clock() if clock else now + timedelta(seconds=time.monotonic() - started)
+
     report = DeliveryReport()
     try:
         while limit is None or report.claimed < limit:
@@ -354,27 +421,20 @@ def deliver(
                 break
             report.batches += 1
             report.claimed += len(batch)
-            results: list[tuple[outbox.Claimed, DeliveryError | None]] = []
             by_channel: dict[str, list[outbox.Claimed]] = defaultdict(list)
             for c in batch:
                 by_channel[c.channel].append(c)
-            for kind, claimed in by_channel.items():
-                channel = chans.get(Channel(kind))
-                if channel is None:
-                    errs: list[DeliveryError | None] = [
-                        DeliveryError(f"channel {kind} is not configured", permanent=True) for _ in claimed
-                    ]
-                else:
-                    errs = _send(channel, kind, [c.message for c in claimed], t)
-                results += list(zip(claimed, errs, strict=True))
-            outcome = outbox.record(
-                db, results, clock() if clock else t, max_attempts=n.max_attempts, backoff_seconds=n.backoff_seconds
-            )
-            report.sent += outcome.sent
-            report.retrying += outcome.retrying
-            report.failed += outcome.failed
-            report.lost_lease += outcome.lost_lease
-            report.errors += [f"#{c.message.id} {c.message.recipient}: {e}" for c, e in results if e is not None]
+            with _LeaseKeeper(db, batch[0].token, n.lease_seconds, current):
+                for kind, claimed in by_channel.items():
+                    channel = chans.get(Channel(kind))
+                    for c, err in zip(claimed, _send(channel, kind, claimed, t), strict=True):
+                        outcome = outbox.record(db, [(c, err)], current(), policy)
+                        report.sent += outcome.sent
+                        report.retrying += outcome.retrying
+                        report.failed += outcome.failed
+                        report.lost_lease += outcome.lost_lease
+                        if err is not None:
+                            report.errors.append(f"#{c.message.id} {c.message.recipient}: {err}")
     finally:
         if own:
             for channel in chans.values():

@@ -146,6 +146,9 @@ _TITLES: dict[RuleId, tuple[str, str]] = {
     RuleId.DISTRICT_REPORT_OVERDUE: ("年度工作总结和检查情况报告逾期未报", "Annual district report overdue"),
     RuleId.REGULATION_EXPIRING: ("《办法》有效期即将届满", "The Measures are about to expire"),
     RuleId.PUBLICITY_ENDED: ("公示期满，待授予称号", "Publicity period over: title to be granted"),
+    RuleId.APPLICATION_INELIGIBLE: ("申报不符合认定条件", "Application does not meet the conditions"),
+    RuleId.DISTRICT_REVIEW_PENDING: ("申报逾期未完成区县初审", "Application awaiting the district's review"),
+    RuleId.SERVICE_BELOW_THRESHOLD: ("服务数据低于认定条件，复审存在风险", "Service figures below the threshold"),
 }
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
 from hypothesis import strategies as st
 
 from monitor import legal_time as lt
-from monitor.domain import Event, EventKind, History, Misconduct, Restructuring, Result, Scheme
+from monitor.domain import Event, EventKind, History, Kind, Misconduct, Restructuring, Result, Scheme
 from monitor.rules import EntityReport
+from tests.appdata import app
 from tests.rulecases import ENTITY
 
 FIRST = date(2022, 1, 1)
@@ -28,6 +30,10 @@ _KINDS = [
     (EventKind.REVOKED, st.just(""), st.sampled_from(["20", "21", "22"])),
     (EventKind.APPLIED, st.just(""), st.just("")),
     (EventKind.PUBLICIZED, st.just(""), st.just("")),
+    (EventKind.DISTRICT_REVIEWED, st.sampled_from([r.value for r in Result]), st.just("")),
+    (EventKind.EXPERT_REVIEWED, st.sampled_from([r.value for r in Result]), st.just("")),
+    (EventKind.OBJECTION, st.just(""), st.just("")),
+    (EventKind.APPLICATION_REJECTED, st.just(""), st.just("")),
 ]
 
 
@@ -68,7 +74,21 @@ def filings(draw: st.DrawFn) -> dict[date, date]:
 
 @st.composite
 def histories(draw: st.DrawFn) -> History:
-    return History(ENTITY, tuple(draw(events())), draw(filings()))
+    """Also, for the rules of SPEC 9: an application's data with some `applied` events (its satisfaction on
+    either side of 90 %), and service figures with some months' filings for an entity naming its functions."""
+    evs = tuple(draw(events()))
+    filed = draw(filings())
+    applications = tuple(
+        app(Kind.PLATFORM, applied_on=e.date, satisfaction=draw(st.sampled_from([85, 95, None])))
+        for e in evs
+        if e.kind is EventKind.APPLIED and draw(st.booleans())
+    )
+    entity, figures = ENTITY, {}
+    if draw(st.booleans()):
+        entity = replace(ENTITY, functions=("policy", "training"))
+        offline = draw(st.integers(min_value=0, max_value=20))
+        figures = {p: {"policy_system": True, "policy_offline": offline} for p in filed if draw(st.booleans())}
+    return History(entity, evs, filed, applications=applications, figures=figures)
 
 
 def signature(report: EntityReport) -> tuple[Any, ...]:
@@ -100,6 +120,7 @@ def history_and_day(draw: st.DrawFn) -> tuple[History, date]:
     for e in history.events:
         last = lt.validity_last_day(e.date, 3)  # an expiry or the end of a ban
         anchors += [last, last + timedelta(days=91), lt.add_months(e.date, 3), lt.add_months(e.date, 6)]
+        anchors += [e.date + timedelta(days=30)]  # an application's district review deadline (Art. 9)
     if not anchors or draw(st.integers(min_value=0, max_value=3)) == 0:
         return history, draw(days)
     anchor = draw(st.sampled_from(anchors))

@@ -77,8 +77,11 @@ def test_check_json_contract(demo_db: Database, capsys: pytest.CaptureFixture[st
         "LEGACY_REAPPLY_REQUIRED",
         "PUBLICITY_ENDED",
         "DISTRICT_REPORT_OVERDUE",
+        "APPLICATION_INELIGIBLE",
+        "DISTRICT_REVIEW_PENDING",
+        "SERVICE_BELOW_THRESHOLD",
     } <= rules
-    district_own = [f for f in findings if f["rule"].startswith("DISTRICT_")]
+    district_own = [f for f in findings if f["rule"].startswith("DISTRICT_REPORT_")]
     assert all(f["entity"] is None and f["district"] for f in district_own)
 
 

@@ -20,6 +20,8 @@ def test_demo_on_embedded_defaults(
     assert main(["demo", "--as-of", "2026-11-25"]) == 0
     out = capsys.readouterr().out
     assert "已载入演示数据：41 个主体" in out and "FILING_REVOCATION_DUE" in out
+    # Applications (SPEC 9): one eligible, one not, one incomplete; and a title holder at risk at renewal.
+    assert all(v in out for v in ("符合条件", "不符合条件", "材料不全，待补充")) and "SERVICE_BELOW_THRESHOLD" in out
     assert (tmp_path / "var" / "sme-monitor.db").is_file()
     mail = sorted((tmp_path / "var" / "mail").glob("*.eml"))
     kinds = {p.name.split("_")[1] for p in mail}

@@ -16,8 +16,12 @@ from monitor.importing.readers import ABSENT, Reader, detect_encoding
 CHINESE_FILINGS = "统一社会信用代码,填报月份,填报日期\r\n91510100MA6CA0001X,2026-03,2026/3/31\r\n"
 
 
+# The filing's own three columns (the optional service-figure columns after them are tested elsewhere).
+FILING_COLUMNS = FILING_FIELDS[:3]
+
+
 def read(
-    path: Path, fields: tuple[Field, ...] = FILING_FIELDS
+    path: Path, fields: tuple[Field, ...] = FILING_COLUMNS
 ) -> tuple[list[tuple[int, list[Any]]], list[str], Reader]:
     problems = Problems(path.name)
     reader = Reader(path, fields, problems)

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
-from jobs import ledger
+from jobs import ledger, steps
 from jobs.health import HealthServer, sweep_health
 from jobs.ledger import JobName
 from jobs.lock import AlreadyRunning, ProcessLock, lock_path
 from monitor import httpclient
+from monitor.legal_time import WorkCalendar
 from monitor.storage.db import Database
+from notifications import digest, service
+from notifications.models import OutboxMessage
+from tests import notify_support as ns
 from tests.http_fixtures import FakePortal, serve
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -72,6 +78,10 @@ def test_healthz_and_metrics_over_http(db: Database) -> None:
     port = server.start()
     try:
         base = f"http://127.0.0.1:{port}"
+        outbox_failed = requests.get(f"{base}/healthz", timeout=5)
+        with db.session() as s:
+            later = ledger.claim(s, JobName.OUTBOX, sh("2026-11-25 07:10:00"), "w", sh("2026-11-25 07:10:00"))
+            assert later and ledger.finish(s, later, sh("2026-11-25 07:10:01"))
         ok = requests.get(f"{base}/healthz", timeout=5)
         now[0] = sh("2026-11-28 09:00:00")
         stale = requests.get(f"{base}/healthz", timeout=5)
@@ -79,6 +89,8 @@ def test_healthz_and_metrics_over_http(db: Database) -> None:
         missing = requests.get(f"{base}/nothing", timeout=5)
     finally:
         server.stop()
+    # The latest outbox run failed: 503 until a later one succeeds.
+    assert outbox_failed.status_code == 503 and "outbox" in outbox_failed.text and "SMTP down" in outbox_failed.text
     assert ok.status_code == 200
     assert stale.status_code == 503 and "two periods" in stale.text
     assert missing.status_code == 404
@@ -136,3 +148,39 @@ def test_metrics_time_is_utc_based(db: Database) -> None:
     with db.session() as s:
         run = ledger.last_success(s, JobName.SWEEP)
     assert run is not None and run.finished_at == datetime(2026, 11, 24, 23, 0, tzinfo=UTC)
+
+
+def test_an_old_or_failed_message_turns_healthz_503_and_the_heartbeat_to_fail(db: Database, tmp_path: Path) -> None:
+    enqueued = sh("2026-11-25 07:00:00")
+    record_sweep(db, enqueued, 1)
+    ns.load(db)
+    settings = ns.make_settings(tmp_path)
+    service.enqueue(db, ns.sweep(db, settings), settings, ns.AS_OF, enqueued)
+    now = [enqueued + timedelta(minutes=59)]
+    server = HealthServer(db, SWEEP_CRON, lambda: now[0], "127.0.0.1", 0, outbox_age=timedelta(minutes=60))
+    port = server.start()
+    with serve(FakePortal()) as hooks:
+        settings = replace(settings, daemon=replace(settings.daemon, heartbeat_url=f"{hooks.url}/ping/abc?x=1"))
+        ctx = steps.StepContext(settings, db, WorkCalendar(), "w", lambda: now[0])
+        try:
+            young = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            assert steps.heartbeat(ctx, now[0])
+            now[0] = enqueued + timedelta(minutes=61)
+            old = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            assert steps.heartbeat(ctx, now[0])
+            text = digest.build(db, settings, WorkCalendar(), ns.AS_OF, now[0]).text
+            delivered = service.deliver(db, settings, now[0], "w")
+            sent = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            with db.session() as s:
+                s.execute(sa.update(OutboxMessage).where(OutboxMessage.id == 1).values(status="failed"))
+            failed = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        finally:
+            server.stop()
+    assert young.status_code == 200
+    assert old.status_code == 503 and "undelivered for longer than 1h00m" in old.text
+    assert [r.path for r in hooks.requests] == ["/ping/abc", "/ping/abc/fail"]
+    assert [r.query for r in hooks.requests] == [{"x": "1"}, {"x": "1"}]
+    # The digest lists the messages that have waited too long, though none has been tried yet.
+    assert text.count("等待重试") >= delivered.sent > 0
+    assert sent.status_code == 200
+    assert failed.status_code == 503 and "1 outbox message(s) failed" in failed.text

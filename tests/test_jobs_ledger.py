@@ -77,13 +77,68 @@ def test_an_abandoned_occurrence_is_taken_over_when_its_lease_ends(db: Database)
 def test_renewing_keeps_a_live_worker_s_occurrence(db: Database) -> None:
     lease = timedelta(seconds=60)
     with db.session() as s:
-        assert ledger.claim(s, JobName.SWEEP, SWEEP_AT, "alive", T0, lease=lease)
+        alive = ledger.claim(s, JobName.SWEEP, SWEEP_AT, "alive", T0, lease=lease)
+    assert alive
+    impostor = ledger.Claim(JobName.SWEEP, SWEEP_AT, "someone-else", 1)
     with db.session() as s:
-        assert ledger.renew(s, "alive", T0 + timedelta(seconds=50), lease=lease) == 1
-        assert ledger.renew(s, "someone-else", T0 + timedelta(seconds=50), lease=lease) == 0
+        assert ledger.renew(s, alive, T0 + timedelta(seconds=50), lease=lease)
+        assert not ledger.renew(s, impostor, T0 + timedelta(seconds=50), lease=lease)
     with db.session() as s:
         assert ledger.claim(s, JobName.SWEEP, SWEEP_AT, "b", T0 + timedelta(seconds=100), lease=lease) is None
         assert [r.worker for r in ledger.unfinished(s)] == ["alive"]
+
+
+def test_a_claim_taken_over_is_not_renewed_by_its_old_worker(db: Database) -> None:
+    lease = timedelta(seconds=60)
+    with db.session() as s:
+        old = ledger.claim(s, JobName.SWEEP, SWEEP_AT, "w", T0, lease=lease)
+    with db.session() as s:
+        new = ledger.claim(s, JobName.SWEEP, SWEEP_AT, "w", T0 + timedelta(seconds=61), lease=lease)
+    assert old and new and new.attempt == 2
+    with db.session() as s:
+        # The same worker name, but the attempt it renews is not the one in the ledger.
+        assert not ledger.renew(s, old, T0 + timedelta(seconds=70), lease=lease)
+        assert ledger.renew(s, new, T0 + timedelta(seconds=70), lease=lease)
+        assert not ledger.finish(s, old, T0 + timedelta(seconds=71))
+
+
+def test_a_failed_occurrence_is_claimed_again_after_a_growing_delay(db: Database) -> None:
+    at = T0
+    delays = []
+    for attempt in range(1, 7):
+        with db.session() as s:
+            claim = ledger.claim(s, JobName.SWEEP, SWEEP_AT, "a", at)
+            assert claim is not None and claim.attempt == attempt
+            assert ledger.finish(s, claim, at, error="OperationalError: AdminShutdown")
+            run = ledger.get(s, JobName.SWEEP, SWEEP_AT)
+        assert run is not None and run.status is RunStatus.FAILED and run.failures == attempt
+        assert run.retry_at is not None
+        delays.append(run.retry_at - at)
+        with db.session() as s:
+            assert ledger.is_settled(s, JobName.SWEEP, SWEEP_AT, run.retry_at - timedelta(seconds=1))
+            assert ledger.claim(s, JobName.SWEEP, SWEEP_AT, "b", run.retry_at - timedelta(seconds=1)) is None
+            assert not ledger.is_settled(s, JobName.SWEEP, SWEEP_AT, run.retry_at)
+        at = run.retry_at
+    assert [d.total_seconds() for d in delays] == [30, 60, 120, 180, 180, 180]
+    with db.session() as s:
+        claim = ledger.claim(s, JobName.SWEEP, SWEEP_AT, "a", at)
+        assert claim and ledger.finish(s, claim, at, summary={"entities": 1})
+        run = ledger.get(s, JobName.SWEEP, SWEEP_AT)
+        counts = ledger.count_failures(s)
+        assert ledger.is_settled(s, JobName.SWEEP, SWEEP_AT, at + timedelta(days=9))
+    # The success keeps the count and the last error; the counter of failures never goes down.
+    assert run is not None and run.status is RunStatus.SUCCEEDED and run.failures == 6
+    assert run.error == "OperationalError: AdminShutdown" and run.retry_at is None
+    assert counts[JobName.SWEEP] == 6
+
+
+def test_an_abandoned_attempt_counts_as_a_failure(db: Database) -> None:
+    with db.session() as s:
+        assert ledger.claim(s, JobName.SWEEP, SWEEP_AT, "dead", T0)
+    with db.session() as s:
+        taken = ledger.claim(s, JobName.SWEEP, SWEEP_AT, "b", T0 + timedelta(minutes=2))
+        assert taken and ledger.finish(s, taken, T0 + timedelta(minutes=3))
+        assert ledger.count_failures(s)[JobName.SWEEP] == 1
 
 
 def test_take_over_unfinished_ignores_the_lease(db: Database) -> None:

@@ -186,3 +186,17 @@ def test_no_portal_configured(db: Database) -> None:
 )
 def test_since_month(last: datetime | None, now: datetime, since: date) -> None:
     assert portal.since_month(last, now) == since
+
+
+def test_service_figures_come_with_the_portals_filings(db: Database) -> None:
+    from monitor.applications.models import FilingFiguresRow
+
+    codes = add_entities(db, 1)
+    item = {"credit_code": codes[0], "period": "2026-09", "filed_on": "2026-09-28"}
+    pages = {1: {"items": [item | {"policy_system": True, "policy_offline": 12}], "next_page": None}}
+    with serve(FakePortal(pages=pages)) as fake:
+        portal.sync(db, settings(fake.url), NOW, backoff=0.01)
+    with db.session() as s:
+        assert list(s.execute(select(FilingFiguresRow.figures)).scalars()) == [
+            '{"policy_offline":12,"policy_system":true}'
+        ]

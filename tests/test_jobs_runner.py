@@ -13,7 +13,7 @@ from freezegun import freeze_time
 from jobs import ledger
 from jobs.ledger import JobName, RunStatus
 from jobs.ops import ops_report
-from jobs.runner import ORDER, Outcome, Runner
+from jobs.runner import ORDER, Outcome, Result, Runner
 from monitor.storage.db import Database
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -120,16 +120,40 @@ def test_a_failing_job_is_recorded_and_the_rest_still_run(db: Database) -> None:
     assert [(f.job, f.error) for f in ops.job_failures] == [("sweep", "RuntimeError: sweep broke")]
 
 
-def test_a_failed_occurrence_is_not_retried_but_the_next_one_runs(db: Database) -> None:
+def test_a_failed_occurrence_is_retried_with_backoff_until_it_succeeds(db: Database) -> None:
     rec = Recorder()
     rec.failing.add(JobName.SWEEP)
-    with freeze_time(sh("2026-11-25 09:00:00")) as frozen:
+    with freeze_time(sh("2026-11-25 07:00:00")) as frozen:
+        r = runner(db, rec)
+        assert r.run_due(JobName.SWEEP).outcome is Outcome.FAILED
+        assert r.run_due(JobName.SWEEP).outcome is Outcome.RETRY_LATER
+        frozen.tick(ledger.RETRY_FIRST)
+        assert r.run_due(JobName.SWEEP).outcome is Outcome.FAILED  # still failing: the next wait is longer
+        frozen.tick(ledger.RETRY_FIRST)
+        assert r.run_due(JobName.SWEEP).outcome is Outcome.RETRY_LATER
+        rec.failing.clear()
+        frozen.tick(ledger.RETRY_FIRST)
+        assert r.run_due(JobName.SWEEP).outcome is Outcome.SUCCEEDED
+        assert r.run_due(JobName.SWEEP).outcome is Outcome.DONE_BEFORE
+        with db.session() as s:
+            run = ledger.get(s, JobName.SWEEP, sh("2026-11-25 07:00:00"))
+    assert rec.jobs() == [JobName.SWEEP] * 3
+    assert run is not None and run.status is RunStatus.SUCCEEDED and run.failures == 2 and run.attempts == 3
+
+
+def test_a_failed_occurrence_is_superseded_by_the_next_one(db: Database) -> None:
+    rec = Recorder()
+    rec.failing.add(JobName.SWEEP)
+    with freeze_time(sh("2026-11-25 07:00:00")) as frozen:
         r = runner(db, rec)
         r.run_due(JobName.SWEEP)
-        assert r.run_due(JobName.SWEEP).outcome is Outcome.DONE_BEFORE
         rec.failing.clear()
         frozen.tick(timedelta(days=1))
-        assert r.run_due(JobName.SWEEP).outcome is Outcome.SUCCEEDED
+        assert r.run_due(JobName.SWEEP) == Result(JobName.SWEEP, sh("2026-11-26 07:00:00"), Outcome.SUCCEEDED)
+        assert r.run_due(JobName.SWEEP).outcome is Outcome.DONE_BEFORE
+        with db.session() as s:
+            old = ledger.get(s, JobName.SWEEP, sh("2026-11-25 07:00:00"))
+    assert old is not None and old.status is RunStatus.FAILED  # the day before stays failed, in the record
     assert rec.jobs() == [JobName.SWEEP, JobName.SWEEP]
 
 

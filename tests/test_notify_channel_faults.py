@@ -3,7 +3,7 @@ batch `sending`, re-claimed after every lease without end: the batch is recorded
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,9 +23,10 @@ class Broken(ChannelImpl):
     def __init__(self) -> None:
         self.calls = 0
 
-    def send_batch(self, messages: Sequence[Outgoing], now: datetime) -> list[DeliveryError | None]:
+    def send_each(self, messages: Sequence[Outgoing], now: datetime) -> Iterator[DeliveryError | None]:
         self.calls += 1
         raise KeyError("a bug in the channel")
+        yield None  # a generator, as channels are
 
 
 def _fill(db: Database, n: int) -> None:

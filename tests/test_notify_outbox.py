@@ -4,9 +4,11 @@ held by silences, claimed by one worker at a time, recovered after a worker dies
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -14,7 +16,7 @@ import sqlalchemy as sa
 from monitor.domain import RuleId
 from monitor.storage.db import Database
 from notifications import controls, outbox, service
-from notifications.channels import FileChannel
+from notifications.channels import DeliveryError, FileChannel, Outgoing
 from notifications.models import Channel, MessageKind, MessageStatus, OutboxItem, OutboxMessage, pending
 from tests import notify_support as ns
 
@@ -231,7 +233,7 @@ def test_a_dead_workers_messages_are_taken_after_the_lease(db: Database, tmp_pat
     rows = _messages(db)
     assert {r.status for r in rows} == {MessageStatus.SENT.value} and {r.attempts for r in rows} == {2}
     # the dead worker's late result changes nothing: its lease token no longer holds the rows
-    late = outbox.record(db, [(c, None) for c in dead], later, max_attempts=6, backoff_seconds=60)
+    late = outbox.record(db, [(c, None) for c in dead], later, outbox.RetryPolicy())
     assert late.sent == 0 and late.lost_lease == 5
 
 
@@ -243,8 +245,22 @@ def test_retry_puts_failed_messages_back_without_deleting_anything(db: Database,
     with db.session() as s:
         assert outbox.retry(s, [2], now) == [2]
         assert outbox.counts(s) == {"failed": 2, "pending": 1}
-        assert outbox.retry(s, [], now) == [1, 3]
+        assert outbox.retry(s, [], now) == [1, 2, 3]  # every undelivered one: 2 is pending now
+        assert outbox.counts(s) == {"pending": 3}
     assert len(_messages(db)) == 3
+
+
+def test_retry_without_ids_also_ends_a_backoff(db: Database, tmp_path: Path) -> None:
+    _fill(db, 3)
+    now = ns.at(ns.AS_OF)
+    later = now + timedelta(minutes=25)
+    with db.session() as s:
+        s.execute(sa.update(OutboxMessage).where(OutboxMessage.id == 1).values(next_attempt_at=later, attempts=5))
+        s.execute(sa.update(OutboxMessage).where(OutboxMessage.id == 3).values(status=MessageStatus.SENT.value))
+    assert [c.message.id for c in outbox.claim(db, "w", now, 30, 10)] == [2]
+    with db.session() as s:
+        assert outbox.retry(s, [], now) == [1]
+    assert [c.message.id for c in outbox.claim(db, "w", now, 30, 10)] == [1]
 
 
 def test_a_webhook_message_without_a_configured_channel_fails_permanently(db: Database, tmp_path: Path) -> None:
@@ -256,3 +272,95 @@ def test_a_webhook_message_without_a_configured_channel_fails_permanently(db: Da
     assert len(hooks) == 1 and hooks[0].recipient == "webhook:json"
     done = service.deliver(db, settings, ns.at(ns.AS_OF), "w", channels={Channel.EMAIL: FileChannel(tmp_path / "mail")})
     assert done.failed == 1 and done.sent == len(report.messages) - 1
+
+
+class _Watching(FileChannel):
+    """A file channel that, before writing each message, reads how many of the batch are recorded as sent."""
+
+    def __init__(self, db: Database, directory: Path, *, delay: float = 0.0, broken_at: int | None = None) -> None:
+        super().__init__(directory)
+        self.db = db
+        self.delay = delay
+        self.broken_at = broken_at
+        self.sent_before: list[int] = []
+
+    def send_each(self, messages: Sequence[Outgoing], now: datetime) -> Iterator[DeliveryError | None]:
+        for i, msg in enumerate(messages):
+            with self.db.session() as s:
+                self.sent_before.append(
+                    s.execute(sa.select(sa.func.count()).where(OutboxMessage.status == "sent")).scalar_one()
+                )
+            if i == self.broken_at:
+                raise KeyError("a bug in the channel")
+            time.sleep(self.delay)
+            yield from super().send_each([msg], now)
+
+
+def test_each_outcome_is_recorded_before_the_next_message_is_sent(db: Database, tmp_path: Path) -> None:
+    _fill(db, 8)
+    settings = ns.make_settings(tmp_path)
+    channel = _Watching(db, tmp_path / "out")
+    report = service.deliver(db, settings, ns.at(ns.AS_OF), "w", channels={Channel.EMAIL: channel})
+    # A crash while sending message k would leave only k unrecorded: 0..k-1 are already `sent`.
+    assert report.sent == 8 and report.batches == 1
+    assert channel.sent_before == list(range(8))
+
+
+def test_a_channel_that_breaks_leaves_nothing_sending(db: Database, tmp_path: Path) -> None:
+    _fill(db, 5)
+    settings = ns.make_settings(tmp_path)
+    channel = _Watching(db, tmp_path / "out", broken_at=2)
+    report = service.deliver(db, settings, ns.at(ns.AS_OF), "w", channels={Channel.EMAIL: channel})
+    assert (report.sent, report.retrying) == (2, 3)
+    rows = _messages(db)
+    assert Counter(r.status for r in rows) == {"sent": 2, "pending": 3}
+    assert all("KeyError" in r.last_error for r in rows if r.status == "pending")
+
+
+def test_a_batch_in_hand_keeps_its_lease_and_a_dead_one_is_taken_soon(db: Database, tmp_path: Path) -> None:
+    _fill(db, 6)
+    settings = ns.make_settings(tmp_path)
+    settings = replace(settings, notifications=replace(settings.notifications, lease_seconds=1))
+    start = ns.at(ns.AS_OF)
+    t0 = time.monotonic()
+
+    def clock() -> datetime:
+        return start + timedelta(seconds=time.monotonic() - t0)
+
+    stolen: list[int] = []
+    done = threading.Event()
+
+    def thief() -> None:
+        while not done.is_set():
+            stolen.extend(c.message.id for c in outbox.claim(db, "thief", clock(), 1, 10))
+            time.sleep(0.1)
+
+    other = threading.Thread(target=thief)
+    channel = _Watching(db, tmp_path / "out", delay=0.5)  # 3 s for the batch: three times the lease
+    other_started = False
+    try:
+        # The thief starts once the batch is claimed (the first message's check runs inside the lease).
+        original = channel.send_each
+
+        def send_each(messages: Sequence[Outgoing], now: datetime) -> Iterator[DeliveryError | None]:
+            nonlocal other_started
+            if not other_started:
+                other_started = True
+                other.start()
+            yield from original(messages, now)
+
+        channel.send_each = send_each  # type: ignore[method-assign]
+        report = service.deliver(db, settings, start, "w", channels={Channel.EMAIL: channel}, clock=clock)
+    finally:
+        done.set()
+        if other_started:
+            other.join()
+    assert report.sent == 6 and report.lost_lease == 0 and stolen == []
+    # A worker that dies holding a claim: another takes it once the lease (1 s here) has run out.
+    with db.session() as s:
+        s.execute(sa.update(OutboxMessage).where(OutboxMessage.id == 1).values(status="pending"))
+    dead = outbox.claim(db, "dead", clock(), 1, 10)
+    assert [c.message.id for c in dead] == [1]
+    assert outbox.claim(db, "heir", clock(), 1, 10) == []
+    time.sleep(1.1)
+    assert [c.message.id for c in outbox.claim(db, "heir", clock(), 1, 10)] == [1]

@@ -27,7 +27,7 @@ def smtp_settings(tmp_path: Path, port: int, **smtp: object) -> Settings:
     settings = ns.make_settings(
         tmp_path, backend="smtp", smtp={"host": "127.0.0.1", "port": port, "timeout": 5, **smtp}
     )
-    return replace(settings, notifications=replace(settings.notifications, backoff_seconds=60, max_attempts=3))
+    return replace(settings, notifications=replace(settings.notifications, backoff_seconds=60))
 
 
 def enqueue(db: Database, settings: Settings) -> service.EnqueueReport:
@@ -134,20 +134,44 @@ def test_server_down_then_up_delivers_everything_once(db: Database, tmp_path: Pa
     assert len(keys) == n and set(keys.values()) == {1}
 
 
-def test_transient_failures_back_off_exponentially_then_fail_and_stay(db: Database, tmp_path: Path) -> None:
-    port = ns.free_port()
-    settings = smtp_settings(tmp_path, port)  # max_attempts 3, backoff 60 s
+def test_transient_failures_back_off_to_the_ceiling_for_retry_days_then_fail(db: Database, tmp_path: Path) -> None:
+    port = ns.free_port()  # nothing listens: connection refused, every try
+    settings = smtp_settings(tmp_path, port)  # SPEC 5 defaults: 60 s doubling, 30 min ceiling, 3 days
+    assert settings.notifications.retry_days == 3 and settings.notifications.retry_ceiling_minutes == 30
+    settings = replace(settings, notifications=replace(settings.notifications, retry_days=1))  # a quicker test
     n = len(enqueue(db, settings).messages)
-    t = ns.at(ns.AS_OF)
+    start = t = ns.at(ns.AS_OF)
     waits = []
-    for _ in range(3):
+    while statuses(db) != {"failed": n}:
         service.deliver(db, settings, t, "w1")
         with db.session() as s:
-            nxt = s.execute(sa.select(sa.func.min(OutboxMessage.next_attempt_at))).scalar_one()
-        waits.append((nxt - t).total_seconds())
+            nxt = s.execute(
+                sa.select(sa.func.max(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending")
+            ).scalar_one_or_none()
+        if nxt is None:
+            break
+        assert statuses(db) == {"pending": n}, "a message failed before its three days were up"
+        waits.append(round((nxt - t).total_seconds()))  # each outcome is recorded at its own instant
         t = nxt
-    assert waits[:2] == [60, 120]
+    assert waits[:7] == [60, 120, 240, 480, 960, 1800, 1800]
+    assert set(waits[5:]) == {1800}
+    assert timedelta(days=1) <= t - start < timedelta(days=1, minutes=31)
     assert statuses(db) == {"failed": n}
+
+
+def test_an_outage_longer_than_half_an_hour_ends_with_everything_sent(db: Database, tmp_path: Path) -> None:
+    port = ns.free_port()
+    settings = smtp_settings(tmp_path, port)
+    n = len(enqueue(db, settings).messages)
+    t = ns.at(ns.AS_OF)
+    end = t + timedelta(hours=5)  # the old budget (6 tries, 60 s doubling) was spent after 31 minutes
+    while t < end:
+        service.deliver(db, settings, t, "w1")
+        t += timedelta(minutes=5)  # the outbox job's schedule
+    assert statuses(db) == {"pending": n}
+    with ns.SmtpServer(port=port) as server:
+        service.deliver(db, settings, t + timedelta(minutes=30), "w1")
+    assert statuses(db) == {"sent": n} and len(server.received) == n
 
 
 def test_a_dropped_connection_is_reopened_and_nothing_is_lost_or_doubled(db: Database, tmp_path: Path) -> None:

@@ -3,6 +3,10 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+import jobs.models  # noqa: F401  (every package's tables on Base.metadata)
+import monitor.applications.models
+import monitor.storage.kept_models  # noqa: F401
+import notifications.models  # noqa: F401
 from monitor.storage.db import MIGRATIONS, Database, SchemaError, migration_head
 from monitor.storage.models import Base, include_name, include_object
 

@@ -168,6 +168,7 @@ def test_sweep_reads_in_bulk_not_per_entity(db: Database) -> None:
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
     assert len(result.statuses) == 120
-    # Three chunks of 50 entities: entities, events and filings per chunk, plus the end of the table, the few
-    # entities read again in full, and the district reports. Never one query per entity.
-    assert len(statements) <= 3 * 3 + 1 + 4 + 1, statements
+    # Three chunks of 50 entities: entities, events, filings, applications and service figures per chunk, plus
+    # the end of the table, the few entities read again in full, and the district reports. Never one query per
+    # entity.
+    assert len(statements) <= 3 * 5 + 1 + 6 + 1, statements

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from monitor import __version__
 from monitor.cli import (
+    commands_applications,
     commands_check,
     commands_db,
     commands_demo,
@@ -35,6 +36,7 @@ COMMAND_MODULES = [
     commands_db,
     commands_entities,
     commands_import,
+    commands_applications,
     commands_check,
     commands_notify,
     commands_demo,

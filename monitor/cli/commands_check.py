@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections import Counter
@@ -68,6 +67,8 @@ def check_command(ctx: Context) -> int:
 
 def _signature(findings: list[Finding]) -> list[str]:
     """A finding as JSON text without `days_left`: equal findings give equal text, however dates were made."""
+    import json
+
     return sorted(
         json.dumps([f.rule.value, f.subject, f.stage, f.due, f.since, dict(f.params)], default=str, sort_keys=True)
         for f in findings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from monitor.cli import commands_check, commands_entities, commands_serve
+from monitor.cli import commands_applications, commands_check, commands_entities, commands_serve
 from monitor.cli.context import Context, parse_date
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="then start the web server (the public registry) on the demo data and print its address",
     )
     commands_serve.add_serve_options(p)
-    p.set_defaults(handler=demo_command, json=False, status=None, district=None, messages=True)
+    p.set_defaults(handler=demo_command, json=False, status=None, district=None, messages=True, year=None)
 
 
 def demo_settings(settings: Settings) -> Settings:
@@ -54,6 +54,8 @@ def demo_command(ctx: Context) -> int:
     commands_entities.list_entities(ctx)
     print()
     status = commands_check.check_command(ctx)
+    print("\n申报及认定条件核对（《办法》第四条至第七条）(applications checked against Arts. 4-7):")
+    commands_applications.list_command(ctx)
     mail = write_demo_mail(db, demo_settings(ctx.settings), ctx.calendar, as_of, ctx.now)
     print(
         f"\n演示邮件已写入 {mail.directory}/（本次 {mail.messages} 封 .eml）；合规日报可用浏览器打开：{mail.digest_html}"

@@ -106,6 +106,7 @@ def list_entities(ctx: Context) -> int:
 
 def show_entity(ctx: Context) -> int:
     from monitor import legal_time as lt
+    from monitor.applications.evaluate import check as check_application
     from monitor.rules import evaluate_entity
     from monitor.status import filed_as_required, filing_position
     from monitor.storage import repository
@@ -148,6 +149,20 @@ def show_entity(ctx: Context) -> int:
                 "filed_on": filed.isoformat(),
                 "deadline": deadline,
                 "on_time": on_time,
+                "figures": dict(known.figures.get(period, {})),
+            }
+        )
+    ban = (state.ban_from, state.ban_until) if state.ban_from and state.ban_until else None
+    applications = []
+    for app in known.applications:
+        result = check_application(app, ban, ctx.settings.locale)
+        applications.append(
+            {
+                "year": app.year,
+                "kind": app.kind.value,
+                "applied_on": app.applied_on,
+                "verdict": result.verdict.value,
+                "unmet": [c.id for c in result.unmet],
             }
         )
     findings = sorted(report.findings, key=lambda f: (-f.severity, f.days_left if f.days_left is not None else 10**6))
@@ -186,6 +201,8 @@ def show_entity(ctx: Context) -> int:
         "findings": [f.to_json(ctx.settings.locale) for f in findings],
         "timeline": timeline,
         "filings": filings,
+        "functions": list(e.functions),
+        "applications": applications,
     }
     if ctx.args.json:
         print_json(out)
@@ -201,6 +218,8 @@ def _d(value: Any) -> str:
 
 
 def _print_entity(o: dict[str, Any], ctx: Context) -> None:
+    from monitor.applications.evaluate import Verdict
+
     status = STATUS_ZH[o["status"]]
     print(f"{o['name']}（{o['credit_code']}）")
     print(
@@ -232,6 +251,10 @@ def _print_entity(o: dict[str, Any], ctx: Context) -> None:
             ["日期", "事件", "结果", "详情", "备注", "记录人"],
         )
     )
+    for a in o["applications"]:
+        unmet = f"，未满足：{'、'.join(a['unmet'])}" if a["unmet"] else ""
+        verdict = Verdict(a["verdict"]).zh
+        print(f"\n  {a['year']}年度申报（{_d(a['applied_on'])}）：{verdict}{unmet}（详见 applications check）")
     if o["filings"]:
         late = [f["period"] for f in o["filings"] if not f["on_time"]]
         print(f"\n  月度填报：{len(o['filings'])} 期" + (f"，其中逾期填报：{'、'.join(late)}" if late else ""))

@@ -184,12 +184,10 @@ def record_event(ctx: Context) -> int:
 
 def record_filing(ctx: Context) -> int:
     from monitor.importing import CLI, import_rows
-    from monitor.importing.fields import FILING_FIELDS
 
     a = ctx.args
     cells = [a.code, a.period, a.date]
     labels = ["CODE", "--period", "--date"]
-    assert len(cells) == len(FILING_FIELDS)
     opts = _options(ctx, CLI)
     db = ctx.checked_db()
     status, summary = _report(

@@ -33,7 +33,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ls.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     ls.add_argument("--json", action="store_true", help="print a JSON array")
     ls.set_defaults(handler=outbox_list)
-    rt = box.add_parser("retry", help="put failed messages (all, or the IDs given) back in the queue and deliver")
+    rt = box.add_parser(
+        "retry", help="send undelivered messages (all, or the IDs given) now, whatever backoff they wait out"
+    )
     rt.add_argument("ids", nargs="*", type=int, metavar="ID")
     rt.set_defaults(handler=outbox_retry)
 
@@ -196,7 +198,8 @@ def outbox_retry(ctx: Context) -> int:
     missing = sorted(set(ctx.args.ids) - set(ids))
     if missing:
         print(
-            f"以下编号不是发送失败的消息，未处理 (not failed messages): {', '.join(map(str, missing))}", file=sys.stderr
+            f"以下编号不是未送达的消息，未处理 (not undelivered messages): {', '.join(map(str, missing))}",
+            file=sys.stderr,
         )
     print(f"已重新排队 {len(ids)} 封 (requeued)")
     done = service.deliver(db, ctx.settings, ctx.now, worker_id())

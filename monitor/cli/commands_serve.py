@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-from dataclasses import replace
 
 from monitor.cli.context import Context
 
@@ -44,6 +42,9 @@ def serve_command(ctx: Context) -> int:
 
 
 def serve(ctx: Context) -> int:
+    import signal
+    from dataclasses import replace  # here, not at the top: the parser (and --help) start without dataclasses
+
     import uvicorn
 
     from web.app import create_app, system_clock

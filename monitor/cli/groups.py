@@ -10,6 +10,7 @@ HELP = {
     "filings": "月度填报 (monthly filings)",
     "events": "事件记录 (the event log)",
     "outbox": "发件箱 (the outbox)",
+    "applications": "申报与认定条件 (applications and their conditions)",
 }
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from monitor.applications.importer import FIELDS as APPLICATION_FIELDS
+from monitor.applications.importer import import_applications
 from monitor.importing.common import CLI, ImportOptions, Summary
 from monitor.importing.entities import import_entities
 from monitor.importing.events import import_events
@@ -42,6 +44,7 @@ FILE_KINDS: dict[str, tuple[tuple[Field, ...], Importer]] = {
     "entities": (ENTITY_FIELDS, import_entities),
     "filings": (FILING_FIELDS, import_filings),
     "events": (EVENT_FIELDS, import_events),
+    "applications": (APPLICATION_FIELDS, import_applications),
 }
 
 

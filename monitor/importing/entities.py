@@ -22,7 +22,7 @@ from monitor.importing.problems import Problems
 from monitor.storage.bulk import ROSTER_COLUMNS, append_events, insert_entities, known_events, roster, update_entities
 from monitor.storage.repository import NewEvent, entity_ids
 
-CODE, NAME, KIND, DISTRICT, CERTIFIED_ON, CERT_NO, EMAIL, SCHEME = range(8)
+CODE, NAME, KIND, DISTRICT, CERTIFIED_ON, CERT_NO, EMAIL, SCHEME, FUNCTIONS = range(9)
 DETAIL_MAX = 200
 EMPTY = "（空）"
 
@@ -61,6 +61,8 @@ def parse_entity(check: RowCheck, opts: ImportOptions) -> EntityInput | None:
     if check.has(EMAIL):
         fields["emails"] = check.get(EMAIL, _emails) or ""
     scheme = check.get(SCHEME, values.scheme)
+    if check.has(FUNCTIONS) and kind is not None:
+        fields["functions"] = ";".join(check.get(FUNCTIONS, lambda c: values.functions(c, kind)) or ())
     if not check.ok or not code:
         return None
     return EntityInput(check.row, code, fields, certified_on, scheme)
@@ -139,7 +141,7 @@ def _write(session: Session, parsed: list[EntityInput], opts: ImportOptions, rea
     for entity in parsed:
         old = existing.get(entity.code)
         if old is None:
-            row = {"emails": "", "cert_no": "", **entity.fields}
+            row = {"emails": "", "cert_no": "", "functions": "", **entity.fields}
             inserts.append({"credit_code": entity.code, **row, **stamp, "created_at": opts.now, "updated_at": opts.now})
             if entity.certified_on:
                 events.append((entity.code, _certified(entity, row["cert_no"], opts)))

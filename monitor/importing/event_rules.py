@@ -29,6 +29,10 @@ EVENT_KINDS = choices(
         (EventKind.REVOKED.value, ["撤销", "撤销称号"]),
         (EventKind.APPLIED.value, ["申报"]),
         (EventKind.PUBLICIZED.value, ["公示"]),
+        (EventKind.DISTRICT_REVIEWED.value, ["区县初审", "初审", "区县推荐"]),
+        (EventKind.EXPERT_REVIEWED.value, ["专家评审", "评审"]),
+        (EventKind.OBJECTION.value, ["异议", "公示异议"]),
+        (EventKind.APPLICATION_REJECTED.value, ["不予认定", "申报未通过", "驳回申报"]),
         (EventKind.DISTRICT_REPORT.value, ["区县报告", "年度报告", "区县年度报告"]),
         (EventKind.ROSTER_CHANGED.value, []),
     ]
@@ -53,7 +57,20 @@ MISCONDUCTS = choices(
 REVOCATION_ARTICLES = ("18", "20", "21", "22")
 _CHINESE_ARTICLES = {"十八": "18", "二十": "20", "二十一": "21", "二十二": "22"}
 
-WITH_RESULT = frozenset({EventKind.EVALUATED, EventKind.RESTRUCTURING_REVIEWED})
+WITH_RESULT = frozenset(
+    {EventKind.EVALUATED, EventKind.RESTRUCTURING_REVIEWED, EventKind.DISTRICT_REVIEWED, EventKind.EXPERT_REVIEWED}
+)
+# The procedure after an application (Arts. 9-10): each names the application's year, default its date's year.
+AFTER_APPLICATION = frozenset(
+    {
+        EventKind.DISTRICT_REVIEWED,
+        EventKind.EXPERT_REVIEWED,
+        EventKind.OBJECTION,
+        EventKind.APPLICATION_REJECTED,
+    }
+)
+# Publicity and certification may name the year of the application they conclude.
+WITH_YEAR = AFTER_APPLICATION | {EventKind.PUBLICIZED, EventKind.CERTIFIED}
 WITH_DETAIL = {
     EventKind.RESTRUCTURED: (RESTRUCTURINGS, "rename/更名、merger/合并、split/分立 或 other/其他"),
     EventKind.MISCONDUCT: (MISCONDUCTS, "refused_cooperation/拒不配合、fraud/弄虚作假 或 violation/违法违规"),
@@ -153,4 +170,6 @@ def sense(kind: EventKind, day: date, firsts: Firsts) -> str | None:
         firsts.restructured, day
     ):
         return "此前没有更名、重组等重大调整记录 (no restructuring on or before this date)"
+    if kind in AFTER_APPLICATION and not _by(firsts.applied, day):
+        return "此前没有申报记录，请先导入申报或登记 applied 事件 (no application on or before this date)"
     return None

@@ -19,9 +19,11 @@ from monitor.domain import EventKind, Scheme
 from monitor.importing import values
 from monitor.importing.common import ImportOptions, RowCheck, Summary
 from monitor.importing.event_rules import (
+    AFTER_APPLICATION,
     NOT_RECORDABLE,
     WITH_DETAIL,
     WITH_RESULT,
+    WITH_YEAR,
     Firsts,
     article,
     event_kind,
@@ -135,6 +137,16 @@ def _entity_event(check: RowCheck, ev: EventInput) -> None:
         ev.detail = str(ev.year or "")
     else:
         _no_value(check, DETAIL, "详情", kind)
+    if kind in WITH_YEAR:
+        # The application's year is kept in `detail`, as for `applied` (monitor.status.event_year reads it).
+        year = check.get(YEAR, values.year_cell) if check.has(YEAR) else None
+        if year is not None and abs(year - ev.day.year) > 1:
+            check.fail(YEAR, f"申报年度 {year} 与日期 {ev.day} 不符 (the application's year does not fit the date)")
+        ev.year = year
+        if kind in AFTER_APPLICATION:
+            ev.detail = str(year or ev.day.year)
+        elif year is not None:
+            ev.detail = str(year)
     if kind is EventKind.FILING:
         ev.period = check.get(PERIOD, values.period_cell, required=True)
         if ev.period is not None and ev.day < ev.period:

@@ -6,6 +6,9 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from monitor.applications.conditions import figure_fields
+from monitor.applications.fields import BY_NAME
+
 
 @dataclass(frozen=True, slots=True)
 class Field:
@@ -37,12 +40,20 @@ ENTITY_FIELDS: tuple[Field, ...] = (
     Field("cert_no", "证书编号", ("certificateno", "certno", "证书号", "牌匾编号")),
     Field("email", "联系邮箱", ("emails", "e-mail", "邮箱", "电子邮箱", "电子邮件")),
     Field("scheme", "认定依据", ("认定办法",)),
+    Field("functions", "服务功能", ("认定服务功能",)),
 )
+
+
+def _figure_fields() -> tuple[Field, ...]:
+    """The month's service figures a filing may carry (SPEC 9): the fields of the function conditions."""
+    return tuple(Field(name, BY_NAME[name].zh, BY_NAME[name].aliases) for name in figure_fields())
+
 
 FILING_FIELDS: tuple[Field, ...] = (
     Field(_CREDIT_CODE.name, _CREDIT_CODE.zh, _CREDIT_CODE.aliases, required=True),
     Field("period", "填报月份", ("month", "月份", "所属月份"), required=True),
     Field("filed_on", "填报日期", ("filed", "填报时间"), required=True),
+    *_figure_fields(),
 )
 
 EVENT_FIELDS: tuple[Field, ...] = (

@@ -2,6 +2,8 @@
 
 Rows are validated as they stream in and staged in bulk; unknown credit codes are looked up a chunk at a
 time. Nothing reaches the `filings` table until every row has passed; then two statements merge the lot.
+A row may carry the month's service figures (SPEC 9, optional columns): kept with the filing, a later upload
+of the same month replaces them while the filing's date stays the first.
 """
 
 from __future__ import annotations
@@ -12,14 +14,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from monitor.applications.fields import BY_NAME, Type
+from monitor.applications.figures_store import merge_figures
+from monitor.applications.parsers import count, yes_no
 from monitor.importing import values
 from monitor.importing.common import ImportOptions, RowCheck, Summary
+from monitor.importing.fields import FILING_FIELDS
 from monitor.importing.problems import Problems
 from monitor.legal_time import format_period
 from monitor.storage.bulk import FilingMerge
 from monitor.storage.repository import entity_ids
 
 CODE, PERIOD, FILED = range(3)
+FIRST_FIGURE = 3
 CHUNK = 20_000
 
 
@@ -51,13 +58,32 @@ def import_filings(
                     FILED,
                     f"填报日期 {filed} 早于所填月份 {format_period(period)} (filed before the month began)",
                 )
+        figures = _figures(check, labels)
         if code:  # checked against the roster even when another cell of the row is bad
             staging.add(row, code, period, filed, check.ok)
+            if figures and check.ok and period is not None:
+                staging.figures[(code, period)] = figures
     staging.flush()
     problems.raise_if_any()
     added, updated = staging.merge.apply(opts.stamp)
     staging.merge.close()
+    if staging.figures:
+        updated += merge_figures(session, {(staging.ids[c], p): f for (c, p), f in staging.figures.items()}, opts.stamp)
     return Summary(read=read, added=added, updated=updated, unchanged=read - added - updated)
+
+
+def _figures(check: RowCheck, labels: Sequence[str]) -> dict[str, Any]:
+    """The row's service figures (columns after filed_on; a portal row has none)."""
+    out: dict[str, Any] = {}
+    for i in range(FIRST_FIGURE, min(len(check.cells), len(labels))):
+        if not check.has(i):
+            continue
+        name = FILING_FIELDS[i].name
+        kind = BY_NAME[name].type
+        value = check.get(i, yes_no if kind is Type.YES else count)
+        if value is not None:
+            out[name] = value
+    return out
 
 
 class _Staging:
@@ -69,6 +95,7 @@ class _Staging:
         self.ids: dict[str, int] = {}
         self.unknown: set[str] = set()
         self.pending: list[tuple[int | None, str, date | None, date | None, bool]] = []
+        self.figures: dict[tuple[str, date], dict[str, Any]] = {}  # (code, period) -> figures, the last row wins
 
     def add(self, row: int | None, code: str, period: date | None, filed: date | None, ok: bool) -> None:
         self.pending.append((row, code, period, filed, ok))

@@ -221,3 +221,47 @@ def emails(cell: Any) -> tuple[str, ...]:
         if part not in out:
             out.append(part)
     return tuple(out)
+
+
+# Service functions (SPEC section 9), in English or as the Measures name them.
+_FUNCTION_WORDS = {
+    Kind.PLATFORM: choices(
+        [
+            ("policy", ["政策服务", "政策"]),
+            ("consulting", ["咨询服务", "咨询"]),
+            ("training", ["培训服务", "培训"]),
+            ("technical", ["技术服务", "技术"]),
+        ]
+    ),
+    Kind.BASE: choices(
+        [
+            ("information", ["信息服务", "信息"]),
+            ("coaching", ["创业辅导"]),
+            ("innovation", ["创新支持"]),
+            ("training", ["人员培训", "培训"]),
+            ("marketing", ["市场营销"]),
+            ("financing", ["投融资服务", "投融资"]),
+            ("consulting", ["管理咨询"]),
+            ("professional", ["专业服务"]),
+        ]
+    ),
+}
+_FUNCTION_SPLIT = re.compile(r"[;；,，、\s]+")
+
+
+def functions(cell: Any, kind: Kind) -> tuple[str, ...]:
+    """Functions separated by ';' (also '；', ',', '、'), or a JSON list; in the Measures' order, no repeats."""
+    parts = [text(c) for c in cell] if isinstance(cell, list) else _FUNCTION_SPLIT.split(text(cell))
+    words = _FUNCTION_WORDS[kind]
+    names = ", ".join(dict.fromkeys(words.values()))
+    found: set[str] = set()
+    for part in parts:
+        if not part:
+            continue
+        name = words.get(_fold(part))
+        if name is None:
+            raise Bad(
+                f"{kind.zh}的服务功能应为 {names} 之一，实际为 {part!r} (not a service function of a {kind.value})"
+            )
+        found.add(name)
+    return tuple(n for n in dict.fromkeys(words.values()) if n in found)

@@ -14,6 +14,7 @@ from monitor import legal_time as lt
 from monitor.config import RuleSettings
 from monitor.domain import History
 from monitor.rules import (
+    art9_applications,
     art10_publicity,
     art17_certification,
     art18_restructuring,
@@ -22,6 +23,7 @@ from monitor.rules import (
     art21_rectification,
     art22_misconduct,
     art27_transition,
+    service_figures,
 )
 from monitor.rules.base import RuleInput
 from monitor.rules.finding import Finding
@@ -29,6 +31,7 @@ from monitor.rules.horizon import held_until
 from monitor.status import EntityState, derive
 
 ENTITY_RULES: tuple[Callable[[RuleInput], Iterable[Finding]], ...] = (
+    art9_applications.evaluate,
     art10_publicity.evaluate,
     art17_certification.evaluate,
     art18_restructuring.evaluate,
@@ -36,6 +39,7 @@ ENTITY_RULES: tuple[Callable[[RuleInput], Iterable[Finding]], ...] = (
     art21_rectification.evaluate,
     art22_misconduct.evaluate,
     art27_transition.evaluate,
+    service_figures.evaluate,
 )
 
 evaluate_district = art21_district_report.evaluate_district

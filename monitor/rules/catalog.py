@@ -37,6 +37,11 @@ CATALOG: dict[RuleId, RuleMeta] = {
     RuleId.DISTRICT_REPORT_OVERDUE: RuleMeta(21, Severity.WARNING, (D, A)),
     RuleId.REGULATION_EXPIRING: RuleMeta(27, Severity.NOTICE, (A,)),
     RuleId.PUBLICITY_ENDED: RuleMeta(10, Severity.INFO, (S,)),
+    # SPEC 9. The article is 4 for a platform, 6 for a base (APPLICATION_INELIGIBLE) and 5 or 7
+    # (SERVICE_BELOW_THRESHOLD): the rules put the entity's own in the finding.
+    RuleId.APPLICATION_INELIGIBLE: RuleMeta(4, Severity.INFO, (D, S)),
+    RuleId.DISTRICT_REVIEW_PENDING: RuleMeta(9, Severity.NOTICE, (D,)),
+    RuleId.SERVICE_BELOW_THRESHOLD: RuleMeta(5, Severity.WARNING, (E, S)),
 }
 
 # Findings that wait on a decision by the service center (listed first in the digest).

@@ -19,8 +19,8 @@ from datetime import date
 
 from monitor import legal_time as lt
 from monitor.config import RuleSettings
-from monitor.domain import History
-from monitor.status import EntityState, filing_position
+from monitor.domain import EventKind, History
+from monitor.status import EntityState, decided, filing_position, reviewed
 
 
 def _before(due: date, offsets: Iterable[int]) -> Iterator[date]:
@@ -52,6 +52,9 @@ def _candidates(
     for until in (state.ban_until, state.revocation.ban_until if state.revocation else None):
         if until is not None:
             yield lt.days_after(until, 1)
+    for applied in state.applications:  # DISTRICT_REVIEW_PENDING starts the day after the district's deadline
+        if decided(state, applied) is None and reviewed(state, applied, EventKind.DISTRICT_REVIEWED) is None:
+            yield lt.days_after(lt.deadline_after(applied.date, cal, days=s.district_review_days), 1)
     if state.publicized:
         yield lt.days_after(lt.period_end(state.publicized[-1].date, days=s.publicity_days), 1)
 

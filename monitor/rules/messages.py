@@ -157,6 +157,18 @@ ZH: dict[RuleId, Template] = {
         f"{p['name']}已于{d(p['publicized_on'])}列入认定名单公示，公示期已于{d(p['ended_on'])}届满，尚未授予称号。"
         f"{cite(10, 'zh_CN')}，对公示无异议的，请及时授予称号并公布。"
     ),
+    RuleId.APPLICATION_INELIGIBLE: lambda f, p, d: (
+        f"{p['name']}{p['year']}年度申报（{d(p['applied_on'])}）不符合认定条件："
+        f"{'、'.join(f'{w}（{i}）' for i, w in zip(p['unmet'], p['unmet_where'], strict=True)) or '服务功能数量不足'}"
+        f"未达到要求。{cite(f.article, 'zh_CN')}，申报{'平台' if p['app_kind'] == 'platform' else '基地'}应同时具备"
+        f"上述条件，请区（市）县主管部门初审时核实，可不予推荐。"
+    ),
+    RuleId.DISTRICT_REVIEW_PENDING: lambda f, p, d: (
+        f"{p['name']}已于{d(p['applied_on'])}提出{p['year']}年度申报，至{d(f.due)}（申报后{p['days']}日）"
+        f"区（市）县主管部门尚未完成初审。{cite(9, 'zh_CN')}，请对申报主体资格、申报材料的真实性和完整性进行初审，"
+        f"符合申报条件的推荐至市经信局。"
+    ),
+    RuleId.SERVICE_BELOW_THRESHOLD: lambda f, p, d: _service_zh(f, p),
 }
 
 EN: dict[RuleId, Template] = {
@@ -244,9 +256,68 @@ EN: dict[RuleId, Template] = {
         f"{p['name']} was publicized on {d(p['publicized_on'])}; the week ended on {d(p['ended_on'])} and no"
         f" title has been granted yet ({cite(10, 'en')})."
     ),
+    RuleId.APPLICATION_INELIGIBLE: lambda f, p, d: (
+        f"The {p['year']} application of {p['name']} ({d(p['applied_on'])}) does not meet"
+        f" {', '.join(p['unmet']) or 'the number of functions'} ({cite(f.article, 'en')}); the district may"
+        f" decline to recommend it."
+    ),
+    RuleId.DISTRICT_REVIEW_PENDING: lambda f, p, d: (
+        f"{p['name']} applied on {d(p['applied_on'])} for {p['year']}; {p['days']} days later, by {d(f.due)}, the"
+        f" district has not reviewed the application ({cite(9, 'en')})."
+    ),
+    RuleId.SERVICE_BELOW_THRESHOLD: lambda f, p, d: _service_en(f, p),
 }
 
 CATALOGS = {"zh_CN": ZH, "en": EN}
+
+
+def _figures(p: Mapping[str, Any], locale: str) -> str:
+    from monitor.applications.fields import label
+
+    parts = []
+    for field, total in p.get("so_far", {}).items():
+        proj = p["projected"][field]
+        if locale == "zh_CN":
+            parts.append(f"{label(field, locale)}累计{_n(total)}，按全年折算{_n(proj)}")
+        else:
+            parts.append(f"{field} {_n(total)} so far, {_n(proj)} projected to the year")
+    return ("；" if locale == "zh_CN" else "; ").join(parts)
+
+
+def _n(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
+
+
+def _service_zh(f: Finding, p: Mapping[str, Any]) -> str:
+    from monitor.applications.conditions import FUNCTION_ZH
+
+    kind = Kind(p["kind"])
+    first, last = p["period"].split("..")
+    months = f"{fmt_period(first, 'zh_CN')}至{fmt_period(last, 'zh_CN')}（{p['months']}个月）"
+    if not p["function"]:
+        names = "、".join(FUNCTION_ZH[kind][n] for n in p["on_track_names"]) or "无"
+        return (
+            f"{p['name']}{months}的服务数据按全年折算，仅{p['on_track']}种服务功能达到要求（{names}），"
+            f"不足《办法》第七条规定的{p['needed']}种。{cite(17, 'zh_CN')}，有效期满当年再次申报时须重新满足认定条件，"
+            f"请关注并提升服务能力。"
+        )
+    return (
+        f"{p['name']}{months}{FUNCTION_ZH[kind][p['function']]}：{_figures(p, 'zh_CN')}，"
+        f"低于《办法》{p['where']}的要求（{p['need_zh']}）。{cite(17, 'zh_CN')}，有效期满当年再次申报时须重新满足"
+        f"认定条件，请关注并提升服务能力。"
+    )
+
+
+def _service_en(f: Finding, p: Mapping[str, Any]) -> str:
+    if not p["function"]:
+        return (
+            f"{p['name']}: projected to the year from {p['period']}, only {p['on_track']} service functions are on"
+            f" track; Art. 7 requires {p['needed']}. {cite(17, 'en')}, the conditions must be met again at renewal."
+        )
+    return (
+        f"{p['name']}, {p['function']} ({p['condition']}), {p['period']}: {_figures(p, 'en')}; below the"
+        f" threshold ({p['need_en']}). {cite(17, 'en')}, the conditions must be met again at renewal."
+    )
 
 
 def render(finding: Finding, locale: str = "zh_CN") -> str:

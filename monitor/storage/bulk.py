@@ -272,7 +272,7 @@ def merge_district_reports(session: Session, reports: Iterable[DistrictReport], 
 # --- the roster ----------------------------------------------------------------------------------------
 
 
-ROSTER_COLUMNS = ("name", "kind", "district", "emails", "cert_no")
+ROSTER_COLUMNS = ("name", "kind", "district", "emails", "cert_no", "functions")
 
 
 def roster(session: Session, codes: Iterable[str]) -> dict[str, dict[str, Any]]:

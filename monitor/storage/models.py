@@ -72,6 +72,8 @@ class EntityRow(Base):
     district: Mapped[str] = mapped_column(String(32), index=True)
     emails: Mapped[str] = mapped_column(Text, default="")  # ';'-separated
     cert_no: Mapped[str] = mapped_column(String(64), default="")
+    # The service functions it was certified for (SPEC 9), ';'-separated; empty: the latest application's.
+    functions: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # Who wrote the row last and from where (a file name, 'cli'); the changes themselves are events.
     recorded_by: Mapped[str] = mapped_column(String(100), default="")
     source: Mapped[str] = mapped_column(String(300), default="")

@@ -17,7 +17,9 @@ from typing import Any
 from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from monitor.domain import Entity, Event, EventKind, History, Kind, Scheme
+from monitor.applications import codec
+from monitor.applications.models import ApplicationRow, FilingFiguresRow
+from monitor.domain import Application, Entity, Event, EventKind, History, Kind, Scheme
 from monitor.storage import stale
 from monitor.storage.models import CertificationRow, DistrictReportRow, EntityRow, EventRow, FilingRow
 
@@ -39,6 +41,10 @@ def split_emails(text: str) -> tuple[str, ...]:
     return tuple(e for e in (p.strip() for p in text.split(";")) if e)
 
 
+def split_functions(text: str) -> tuple[str, ...]:
+    return tuple(f for f in (p.strip() for p in text.split(";")) if f) if text else ()
+
+
 # Enum lookups by value through plain dicts: a sweep converts millions of stored values.
 _KINDS = {k.value: k for k in Kind}
 _EVENT_KINDS = {k.value: k for k in EventKind}
@@ -52,8 +58,16 @@ def _enum(table: dict[str, Any], value: str, what: type) -> Any:
 
 
 def _entity_from_tuple(t: Sequence[Any]) -> Entity:
-    _id, code, name, kind, district, emails, cert_no = t
-    return Entity(code, name, _enum(_KINDS, kind, Kind), district, split_emails(emails) if emails else (), cert_no)
+    _id, code, name, kind, district, emails, cert_no, functions = t
+    return Entity(
+        code,
+        name,
+        _enum(_KINDS, kind, Kind),
+        district,
+        split_emails(emails) if emails else (),
+        cert_no,
+        split_functions(functions),
+    )
 
 
 _ENTITY_COLUMNS = (
@@ -64,6 +78,7 @@ _ENTITY_COLUMNS = (
     EntityRow.district,
     EntityRow.emails,
     EntityRow.cert_no,
+    EntityRow.functions,
 )
 _EVENT_COLUMNS = (
     EventRow.entity_id,
@@ -164,6 +179,9 @@ def iter_histories(
             if f is None:
                 f = memo[filed] = _as_date(filed)
             filings[eid][p] = f
+        in_chunk = filtered, ids, low, high
+        applications = _applications(session, in_chunk)
+        figures = _figures(session, in_chunk, as_of)
         for row in rows:
             try:
                 yield History(
@@ -171,11 +189,62 @@ def iter_histories(
                     events=tuple(_event_from_tuple(t) for t in raw_events.get(row[0], ())),
                     filings=filings.get(row[0], {}),
                     filings_from=filings_from,
+                    applications=tuple(_application(t) for t in applications.get(row[0], ())),
+                    figures=figures.get(row[0], {}),
                 )
             except ValueError as exc:  # a stored value the code cannot read: report it, go on with the rest
                 yield Unreadable(credit_code=row[1], district=row[4], error=f"{type(exc).__name__}: {exc}")
         if len(rows) < chunk:
             return  # the last chunk: asking again would find nothing
+
+
+_Chunk = tuple[bool, list[int], int, int]
+
+
+def _in_chunk(column: Any, chunk: _Chunk) -> Any:
+    filtered, ids, low, high = chunk
+    return column.in_(ids) if filtered else column.between(low, high)
+
+
+def _applications(session: Session, chunk: _Chunk) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = defaultdict(list)
+    query = (
+        select(
+            ApplicationRow.entity_id,
+            ApplicationRow.year,
+            ApplicationRow.kind,
+            type_coerce(ApplicationRow.applied_on, String),
+            ApplicationRow.fields,
+            ApplicationRow.name,
+            ApplicationRow.district,
+        )
+        .where(_in_chunk(ApplicationRow.entity_id, chunk))
+        .order_by(ApplicationRow.entity_id, ApplicationRow.year)
+    )
+    for t in session.execute(query):
+        out[t[0]].append(t)
+    return out
+
+
+def _application(t: Sequence[Any]) -> Application:
+    _eid, year, kind, applied_on, fields, name, district = t
+    return Application(year, _enum(_KINDS, kind, Kind), _as_date(applied_on), codec.loads(fields), name, district)
+
+
+def _figures(session: Session, chunk: _Chunk, as_of: date | None) -> dict[int, dict[date, dict[str, Any]]]:
+    """The service figures of each entity's months: with `as_of`, those of its year (all the rules read) whose
+    filing was made by then."""
+    out: dict[int, dict[date, dict[str, Any]]] = defaultdict(dict)
+    query = select(FilingFiguresRow.entity_id, type_coerce(FilingFiguresRow.period, String), FilingFiguresRow.figures)
+    query = query.where(_in_chunk(FilingFiguresRow.entity_id, chunk))
+    if as_of is not None:
+        query = query.join(
+            FilingRow,
+            (FilingRow.entity_id == FilingFiguresRow.entity_id) & (FilingRow.period == FilingFiguresRow.period),
+        ).where(FilingFiguresRow.period >= date(as_of.year, 1, 1), FilingRow.filed_on <= as_of)
+    for eid, period, figures in session.execute(query):
+        out[eid][_as_date(period)] = codec.loads(figures)
+    return out
 
 
 def entities(session: Session, codes: Iterable[str] | None = None) -> dict[str, Entity]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -33,9 +33,15 @@ class Channel(abc.ABC):
     name: str = ""
 
     @abc.abstractmethod
+    def send_each(self, messages: Sequence[Outgoing], now: datetime) -> Iterator[DeliveryError | None]:
+        """Send `messages` in order (one connection for all of them where the channel has connections),
+        yielding one result per message as soon as it is known: None when it was accepted, else the
+        DeliveryError. The caller records each result before the next message is sent, so a crash leaves at
+        most the message in flight unrecorded."""
+
     def send_batch(self, messages: Sequence[Outgoing], now: datetime) -> list[DeliveryError | None]:
-        """Send `messages` in order (one connection for the batch where the channel has connections) and
-        return one result per message: None when it was accepted, else the DeliveryError."""
+        """All the results of `send_each` at once."""
+        return list(self.send_each(messages, now))
 
     def close(self) -> None:  # noqa: B027 (channels without resources keep the default)
         """Release what the channel holds between batches."""

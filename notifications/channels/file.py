@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -30,13 +30,15 @@ class FileChannel(Channel):
     def path_for(self, msg: Outgoing) -> Path:
         return self.directory / eml_name(msg)
 
-    def send_batch(self, messages: Sequence[Outgoing], now: datetime) -> list[DeliveryError | None]:
+    def send_each(self, messages: Sequence[Outgoing], now: datetime) -> Iterator[DeliveryError | None]:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             error = DeliveryError(f"cannot create {self.directory}: {exc.strerror}")
-            return [error for _ in messages]
-        return [self._write(msg) for msg in messages]
+            yield from (error for _ in messages)
+            return
+        for msg in messages:
+            yield self._write(msg)
 
     def _write(self, msg: Outgoing) -> DeliveryError | None:
         target = self.path_for(msg)

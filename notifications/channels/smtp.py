@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import aiosmtplib
@@ -37,12 +37,18 @@ class SmtpChannel(Channel):
         self._smtp: aiosmtplib.SMTP | None = None
         self.connections = 0  # how many connections this channel opened (the tests and the benchmark read it)
 
-    def send_batch(self, messages: Sequence[Outgoing], now: datetime) -> list[DeliveryError | None]:
+    def send_each(self, messages: Sequence[Outgoing], now: datetime) -> Iterator[DeliveryError | None]:
         if not messages:
-            return []
+            return
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
-        return self._loop.run_until_complete(self._send_all(messages))
+        for index, msg in enumerate(messages):
+            try:
+                yield self._loop.run_until_complete(self._send_one(msg))
+            except DeliveryError as unreachable:
+                # Cannot connect or log in: the same holds for the rest of the batch.
+                yield from (unreachable for _ in messages[index:])
+                return
 
     def close(self) -> None:
         if self._loop is None:
@@ -76,17 +82,6 @@ class SmtpChannel(Channel):
         if s.username:
             await smtp.login(s.username, s.password)
         return smtp
-
-    async def _send_all(self, messages: Sequence[Outgoing]) -> list[DeliveryError | None]:
-        results: list[DeliveryError | None] = []
-        for index, msg in enumerate(messages):
-            try:
-                results.append(await self._send_one(msg))
-            except DeliveryError as unreachable:
-                # Cannot connect or log in: the same holds for the rest of the batch.
-                results.extend(unreachable for _ in messages[index:])
-                break
-        return results
 
     async def _ensure_connected(self) -> aiosmtplib.SMTP:
         if self._smtp is not None and self._smtp.is_connected:

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -78,8 +78,9 @@ class WebhookChannel(Channel):
             return url, payload
         return url, doc
 
-    def send_batch(self, messages: Sequence[Outgoing], now: datetime) -> list[DeliveryError | None]:
-        return [self._send(msg, now) for msg in messages]
+    def send_each(self, messages: Sequence[Outgoing], now: datetime) -> Iterator[DeliveryError | None]:
+        for msg in messages:
+            yield self._send(msg, now)
 
     def _send(self, msg: Outgoing, now: datetime) -> DeliveryError | None:
         try:

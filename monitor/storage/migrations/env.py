@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import jobs.models  # noqa: F401  (registers the jobs tables on Base.metadata)
+import monitor.applications.models
 import monitor.storage.kept_models  # noqa: F401  (registers the kept-answer tables on Base)
 from monitor.storage.models import Base, include_name, include_object
 from notifications import models as _notifications_models  # noqa: F401  (registers its tables on Base)

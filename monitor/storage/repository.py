@@ -179,7 +179,7 @@ def iter_histories(
             if f is None:
                 f = memo[filed] = _as_date(filed)
             filings[eid][p] = f
-        in_chunk = filtered, ids, low, high
+        in_chunk = filtered, chunk_ids, low, high
         applications = _applications(session, in_chunk)
         figures = _figures(session, in_chunk, as_of)
         for row in rows:

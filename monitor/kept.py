@@ -102,16 +102,6 @@ def fingerprint(settings: RuleSettings, cal: lt.WorkCalendar) -> str:
 # --- JSON with dates -----------------------------------------------------------------------------------
 
 
-def _enc(value: Any) -> Any:
-    if isinstance(value, date):
-        return {"$d": value.isoformat()}
-    if isinstance(value, dict):
-        return {k: _enc(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_enc(v) for v in value]
-    return value
-
-
 def _dec(value: Any) -> Any:
     if isinstance(value, dict):
         if len(value) == 1 and "$d" in value:
@@ -122,8 +112,19 @@ def _dec(value: Any) -> Any:
     return value
 
 
+def _tag_date(value: Any) -> Any:
+    """json's hook for what it cannot encode: a date becomes {"$d": iso} ."""
+    if isinstance(value, date):
+        return {"$d": value.isoformat()}
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_tag_date)
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(_enc(value), ensure_ascii=False, separators=(",", ":"))
+    """JSON with dates tagged, encoded by json's C encoder."""
+    return _ENCODER.encode(value)
 
 
 def loads(text: str) -> Any:
@@ -183,6 +184,11 @@ def _failed(entity_id: int, code: str, as_of: date, error: str) -> Answer:
     )
 
 
+def _reason_dict(r: Reason) -> dict[str, Any]:
+    """dataclasses.asdict(r), without its deep copy."""
+    return {"kind": r.kind, "article": r.article, "since": r.since, "deadline": r.deadline, "detail": r.detail}
+
+
 def _answer_values(a: Answer, fp: str, token: str, now: datetime | None) -> dict[str, Any]:
     return {
         "b_id": a.entity_id,
@@ -192,12 +198,12 @@ def _answer_values(a: Answer, fp: str, token: str, now: datetime | None) -> dict
         "held_until": a.held_until,
         "fingerprint": fp,
         "status": a.status.value,
-        "reasons": dumps([asdict(r) for r in a.reasons]),
+        "reasons": dumps([_reason_dict(r) for r in a.reasons]) if a.reasons else "[]",
         "certified_on": a.certified_on,
         "expires_on": a.expires_on,
         "ever_certified": a.ever_certified,
         "filing_streak": a.filing_streak,
-        "title_spans": dumps([list(s) for s in a.title_spans]),
+        "title_spans": dumps(a.title_spans) if a.title_spans else "[]",
         "error": a.error,
         "token": token,
         "evaluated_at": now,
@@ -283,7 +289,7 @@ def _evaluate(
     id_by_code = {c: i for i, c in codes_by_id.items()}
     start = lt.add_months(lt.month_of(as_of), -sweep.WINDOW_MONTHS)
     again: list[str] = []
-    for history in repository.iter_histories(session, codes=codes_by_id.values(), filings_from=start, as_of=as_of):
+    for history in repository.iter_histories(session, ids=ids, filings_from=start, as_of=as_of):
         if isinstance(history, repository.Unreadable):
             entity_id = id_by_code[history.credit_code]
             yield entity_id, _failed(entity_id, history.credit_code, as_of, history.error)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from monitor import legal_time as lt
 from monitor.config import RuleSettings
@@ -92,6 +93,8 @@ class EntityState:
 
     # Set once the fold is complete (derive); the rules read it many times.
     status: Status = Status.UNCERTIFIED
+    # filing_position's last answer and what it was asked with: the Art. 20 rule and the horizon both ask.
+    filing_memo: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
 
     def compute_status(self) -> Status:
         if self.title is None:
@@ -290,7 +293,19 @@ def filed_as_required(history: History, period: date, deadline: date, settings: 
 def filing_position(
     history: History, state: EntityState, as_of: date, cal: lt.WorkCalendar, settings: RuleSettings
 ) -> FilingPosition:
-    """The filing obligation starts with the month after certification and lasts while the title is held."""
+    """The filing obligation starts with the month after certification and lasts while the title is held.
+    Memoised on the state: asked again with the same history, day, calendar and settings, the same answer."""
+    memo = state.filing_memo
+    if memo is not None and memo[0] is history and memo[1] == as_of and memo[2] is cal and memo[3] is settings:
+        return memo[4]  # type: ignore[no-any-return]
+    pos = _filing_position(history, state, as_of, cal, settings)
+    state.filing_memo = (history, as_of, cal, settings, pos)
+    return pos
+
+
+def _filing_position(
+    history: History, state: EntityState, as_of: date, cal: lt.WorkCalendar, settings: RuleSettings
+) -> FilingPosition:
     if state.title is None or not state.holds_title:
         return FilingPosition(None, None, 0, None, None, None)
     first = lt.add_months(lt.month_of(state.title.granted_on), 1)

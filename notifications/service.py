@@ -42,7 +42,7 @@ from notifications.routing import Route, Unroutable, routes
 log = logging.getLogger(__name__)
 
 ENQUEUE_TRIES = 3
-WRITE_CHUNK = 100  # messages (with their items) per write transaction
+WRITE_CHUNK = 25  # messages (with their items) per write transaction
 
 ItemKey = tuple[str, str, str, str, str, str]  # rule, entity, subject, stage, audience, recipient
 

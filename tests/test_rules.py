@@ -61,7 +61,8 @@ CERT = [
     Case("expired: 91st day after", C23, "2027-03-21", {R.CERT_EXPIRED: ABSENT}, F23, Status.EXPIRED),
     Case(
         "expiring: resolved by an application",
-        [*C23, ev(K.APPLIED, "2026-10-01", detail="2026")],
+        # The district recommended it within its 30 days (Art. 9), so no review is pending either.
+        [*C23, ev(K.APPLIED, "2026-10-01", detail="2026"), ev(K.DISTRICT_REVIEWED, "2026-10-20", "passed", "2026")],
         "2026-11-20",
         {R.CERT_EXPIRING: ABSENT, R.RENEWAL_YEAR: ABSENT},
         F23,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -93,3 +94,16 @@ def test_web_settings_defaults_and_checks() -> None:
         with pytest.raises(config.ConfigError, match=named):
             config.load(environ={key: value})
     assert "secret" not in repr(config.load(environ={"SME_MONITOR_WEB__SECRET_KEY": "secret-zzz"}).web)
+
+
+def test_a_failure_is_a_plain_500_without_a_trace(tmp_path: Path) -> None:
+    broken = Database(f"sqlite:///{tmp_path / 'empty.db'}")  # never migrated: every query fails
+    with live_server(broken, shanghai(2026, 3, 2, 9, 0)) as live:
+        page = live.get("/registry")
+        assert page.status_code == 500 and "<html" in page.text
+        assert "content-security-policy" in page.headers
+        api = live.get("/api/v1/registry")
+        assert api.status_code == 500 and list(api.json()) == ["error"]
+        for body in (page.text, api.text):
+            assert "Traceback" not in body and "sqlalchemy" not in body.lower() and "kept_answers" not in body
+    broken.dispose()

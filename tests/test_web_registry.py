@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -11,15 +12,48 @@ import sqlalchemy as sa
 
 from monitor import registry
 from monitor.storage.db import Database
+from tests.conftest import PG_ENV, postgres_url
 from tests.registry_data import EXPIRES_ON, SECRETS, Seed, seed
 from tests.web_support import LiveServer, live_server, shanghai
 
 
 @pytest.fixture
 def site(db: Database) -> Iterator[tuple[LiveServer, Seed]]:
+    """A server of its own, for a test that writes or moves the clock."""
     s = seed(db)
     with live_server(db, shanghai(2026, 3, 10, 10, 0)) as live:
         yield live, s
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def shared(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LiveServer, Seed]]:
+    """One server per backend for the tests that only read (the suite stays quick)."""
+    schema = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('registry') / 'monitor.db'}"
+    else:
+        base = postgres_url()
+        if not base:
+            pytest.skip(f"{PG_ENV} is not set")
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(base)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    database = Database(url)
+    database.upgrade()
+    try:
+        s = seed(database)
+        with live_server(database, shanghai(2026, 3, 10, 10, 0)) as live:
+            yield live, s
+    finally:
+        database.dispose()
+        if schema:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
 
 
 def api(server: LiveServer, query: str = "") -> dict[str, Any]:
@@ -33,8 +67,8 @@ def codes(page: dict[str, Any]) -> set[str]:
     return {item["credit_code"] for item in page["items"]}
 
 
-def test_items_have_exactly_the_public_fields_and_no_applicant(site: tuple[LiveServer, Seed]) -> None:
-    server, s = site
+def test_items_have_exactly_the_public_fields_and_no_applicant(shared: tuple[LiveServer, Seed]) -> None:
+    server, s = shared
     page = api(server)
     assert page["total"] == 6 and page["page"] == 1 and page["per_page"] == 20
     assert s.applicant not in codes(page)
@@ -58,8 +92,8 @@ def test_items_have_exactly_the_public_fields_and_no_applicant(site: tuple[LiveS
     assert by_code[s.revoked]["expires_on"] == "2028-06-01"
 
 
-def test_search_by_name_fragment_code_and_filters(site: tuple[LiveServer, Seed]) -> None:
-    server, s = site
+def test_search_by_name_fragment_code_and_filters(shared: tuple[LiveServer, Seed]) -> None:
+    server, s = shared
     assert codes(api(server, "?q=锦江")) == {s.active}  # two characters: below what a trigram index serves
     assert codes(api(server, "?q=锦")) == {s.active, s.expiring}
     assert codes(api(server, "?q=锦官")) == {s.expiring}
@@ -77,8 +111,8 @@ def test_search_by_name_fragment_code_and_filters(site: tuple[LiveServer, Seed])
     assert codes(api(server, "?q=_")) == set()
 
 
-def test_paging_and_a_page_past_the_last(site: tuple[LiveServer, Seed]) -> None:
-    server, _ = site
+def test_paging_and_a_page_past_the_last(shared: tuple[LiveServer, Seed]) -> None:
+    server, _ = shared
     first, second = api(server, "?per_page=4"), api(server, "?per_page=4&page=2")
     assert len(first["items"]) == 4 and len(second["items"]) == 2
     assert not codes(first) & codes(second)
@@ -102,8 +136,8 @@ def test_paging_and_a_page_past_the_last(site: tuple[LiveServer, Seed]) -> None:
         ("q=" + "x" * 101, "q"),
     ],
 )
-def test_bad_parameters_are_400_naming_them(site: tuple[LiveServer, Seed], query: str, param: str) -> None:
-    server, _ = site
+def test_bad_parameters_are_400_naming_them(shared: tuple[LiveServer, Seed], query: str, param: str) -> None:
+    server, _ = shared
     answer = server.get(f"/api/v1/registry?{query}")
     assert answer.status_code == 400
     body = answer.json()
@@ -113,8 +147,8 @@ def test_bad_parameters_are_400_naming_them(site: tuple[LiveServer, Seed], query
         assert page.status_code == 400 and f"{param}: " in page.text
 
 
-def test_entity_page_and_api_and_404s(site: tuple[LiveServer, Seed]) -> None:
-    server, s = site
+def test_entity_page_and_api_and_404s(shared: tuple[LiveServer, Seed]) -> None:
+    server, s = shared
     item = server.get(f"/api/v1/registry/{s.base.lower()}")
     assert item.status_code == 200 and item.json()["name"] == "成华区小企业创业基地"
     page = server.get(f"/registry/{s.base}")
@@ -126,8 +160,8 @@ def test_entity_page_and_api_and_404s(site: tuple[LiveServer, Seed]) -> None:
         assert server.get(f"/registry/{unknown}").status_code == 404
 
 
-def test_list_page_searches_without_javascript(site: tuple[LiveServer, Seed]) -> None:
-    server, s = site
+def test_list_page_searches_without_javascript(shared: tuple[LiveServer, Seed]) -> None:
+    server, s = shared
     page = server.get("/registry", params={"q": "锦江", "status": "active"})
     assert page.status_code == 200
     assert "共 1 条" in page.text and f'href="/registry/{s.active}"' in page.text
@@ -164,8 +198,8 @@ def test_fifty_a_page_with_links_to_the_next(db: Database) -> None:
         assert second.text.count("<tr>") == 2 and 'rel="prev"' in second.text
 
 
-def test_names_are_escaped(site: tuple[LiveServer, Seed]) -> None:
-    server, s = site
+def test_names_are_escaped(shared: tuple[LiveServer, Seed]) -> None:
+    server, s = shared
     for path in ("/registry", "/registry?q=script", f"/registry/{s.markup}"):
         body = server.get(path).text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;测试平台" in body, path
@@ -173,8 +207,8 @@ def test_names_are_escaped(site: tuple[LiveServer, Seed]) -> None:
     assert api(server, "?q=<script>")["items"][0]["name"] == "<script>alert(1)</script>测试平台"
 
 
-def test_no_private_field_in_any_public_answer(site: tuple[LiveServer, Seed]) -> None:
-    server, s = site
+def test_no_private_field_in_any_public_answer(shared: tuple[LiveServer, Seed]) -> None:
+    server, s = shared
     paths = ["/registry", "/registry?lang=en", "/api/v1/registry?per_page=100", "/api/openapi.json"]
     for c in (s.active, s.suspended, s.revoked, s.expiring, s.base, s.markup, s.applicant):
         paths += [f"/registry/{c}", f"/registry/{c}?lang=en", f"/api/v1/registry/{c}"]
@@ -201,8 +235,8 @@ def test_status_is_right_for_today_at_any_hour_without_a_sweep(site: tuple[LiveS
     assert s.expiring in codes(api(server, "?status=expired"))
 
 
-def test_every_page_carries_the_csp(site: tuple[LiveServer, Seed]) -> None:
-    server, s = site
+def test_every_page_carries_the_csp(shared: tuple[LiveServer, Seed]) -> None:
+    server, s = shared
     for path in ("/registry", f"/registry/{s.active}", "/registry/nope", "/registry?page=0", "/api/v1/registry"):
         answer = server.get(path)
         csp = answer.headers["content-security-policy"]
@@ -220,8 +254,8 @@ def test_search_index_follows_roster_writes(site: tuple[LiveServer, Seed]) -> No
     assert codes(api(server, "?q=科创服务")) == set()
 
 
-def test_openapi_describes_every_parameter_and_answer(site: tuple[LiveServer, Seed]) -> None:
-    server, _ = site
+def test_openapi_describes_every_parameter_and_answer(shared: tuple[LiveServer, Seed]) -> None:
+    server, _ = shared
     doc = server.get("/api/openapi.json").json()
     assert doc["openapi"].startswith("3.")
     search = doc["paths"]["/api/v1/registry"]["get"]

@@ -92,9 +92,10 @@ def create_app(
         routes.extend(module.routes())
     app = Starlette(
         routes=routes,
+        # Outermost first: the security headers wrap everything, the last-resort 500 included.
         middleware=[
-            Middleware(RequestClockAndLog, clock=clock),
             Middleware(SecurityHeaders),
+            Middleware(RequestClockAndLog, clock=clock),
         ],
         exception_handlers={**errors.handlers(), **console.handlers()},
     )

@@ -124,6 +124,7 @@ def iter_histories(
     session: Session,
     *,
     codes: Iterable[str] | None = None,
+    ids: Iterable[int] | None = None,
     district: str | None = None,
     filings_from: date | None = None,
     as_of: date | None = None,
@@ -132,13 +133,17 @@ def iter_histories(
     """Every entity's history, in id order, three queries per chunk of `chunk` entities.
 
     `filings_from` leaves out the filings for earlier months (History.filings_from says so to the rules);
-    `as_of` leaves out what was recorded as happening after that day.
+    `as_of` leaves out what was recorded as happening after that day. `codes` or `ids` (entity row ids, at
+    most a few thousand: one IN list) choose the entities.
     """
     base = select(*_ENTITY_COLUMNS).order_by(EntityRow.id)
     if codes is not None:
         base = base.where(EntityRow.credit_code.in_(list(codes)))
+    if ids is not None:
+        base = base.where(EntityRow.id.in_(list(ids)))
     if district is not None:
         base = base.where(EntityRow.district == district)
+    filtered = codes is not None or ids is not None or district is not None
     last_id = 0
     while True:
         rows = session.execute(base.where(EntityRow.id > last_id).limit(chunk)).all()
@@ -147,13 +152,12 @@ def iter_histories(
         low, high = rows[0][0], rows[-1][0]
         last_id = high
         # Unfiltered, a chunk is every id in [low, high]; filtered, only the ids found.
-        ids = [r[0] for r in rows]
-        filtered = codes is not None or district is not None
+        chunk_ids = [r[0] for r in rows]
         raw_events: dict[int, list[Any]] = defaultdict(list)
         ev_query = (
             select(*_EVENT_COLUMNS)
             .outerjoin(CertificationRow, CertificationRow.event_id == EventRow.id)
-            .where(EventRow.entity_id.in_(ids) if filtered else EventRow.entity_id.between(low, high))
+            .where(EventRow.entity_id.in_(chunk_ids) if filtered else EventRow.entity_id.between(low, high))
             .order_by(EventRow.entity_id, EventRow.occurred_on, EventRow.id)
         )
         for t in session.execute(ev_query):
@@ -161,7 +165,7 @@ def iter_histories(
         filings: dict[int, dict[date, date]] = defaultdict(dict)
         f_query = select(
             FilingRow.entity_id, type_coerce(FilingRow.period, String), type_coerce(FilingRow.filed_on, String)
-        ).where(FilingRow.entity_id.in_(ids) if filtered else FilingRow.entity_id.between(low, high))
+        ).where(FilingRow.entity_id.in_(chunk_ids) if filtered else FilingRow.entity_id.between(low, high))
         if filings_from is not None:
             f_query = f_query.where(FilingRow.period >= filings_from)
         if as_of is not None:
@@ -175,7 +179,7 @@ def iter_histories(
             if f is None:
                 f = memo[filed] = _as_date(filed)
             filings[eid][p] = f
-        in_chunk = filtered, ids, low, high
+        in_chunk = filtered, chunk_ids, low, high
         applications = _applications(session, in_chunk)
         figures = _figures(session, in_chunk, as_of)
         for row in rows:
@@ -190,6 +194,8 @@ def iter_histories(
                 )
             except ValueError as exc:  # a stored value the code cannot read: report it, go on with the rest
                 yield Unreadable(credit_code=row[1], district=row[4], error=f"{type(exc).__name__}: {exc}")
+        if len(rows) < chunk:
+            return  # the last chunk: asking again would find nothing
 
 
 _Chunk = tuple[bool, list[int], int, int]

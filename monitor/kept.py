@@ -157,10 +157,6 @@ def _answer(entity_id: int, history: History, as_of: date, cal: lt.WorkCalendar,
     report = evaluate_entity(history, as_of, cal, rules)
     state = report.state
     title = state.title
-    spans = tuple(
-        (t.granted_on, min(t.last_valid_day, state.title_ended_on.get(t.seq, t.last_valid_day))) for t in state.titles
-    )
-    streak = next((int(f.params["streak"]) for f in report.findings if "streak" in f.params), 0)
     return Answer(
         entity_id=entity_id,
         credit_code=history.entity.credit_code,
@@ -171,8 +167,8 @@ def _answer(entity_id: int, history: History, as_of: date, cal: lt.WorkCalendar,
         certified_on=title.granted_on if title else None,
         expires_on=title.last_valid_day if title else None,
         ever_certified=bool(state.titles),
-        filing_streak=streak,
-        title_spans=spans,
+        filing_streak=report.filing_streak,
+        title_spans=tuple(state.title_spans()),
         findings=tuple(report.findings),
     )
 
@@ -280,40 +276,46 @@ def _due(session: Session, as_of: date, fp: str, full: bool) -> list[tuple[int, 
     return [(i, v) for i, v in session.execute(query.order_by(k.entity_id))]
 
 
+def _evaluate_one(
+    entity_id: int, history: History | repository.Unreadable, as_of: date, cal: lt.WorkCalendar, rules: RuleSettings
+) -> Answer | None:
+    """One entity's answer, a failed answer for unreadable data or a rule error, or None when its filings
+    must be read in full (IncompleteHistory)."""
+    if isinstance(history, repository.Unreadable):
+        return _failed(entity_id, history.credit_code, as_of, history.error)
+    try:
+        return _answer(entity_id, history, as_of, cal, rules)
+    except IncompleteHistory:
+        return None
+    except Exception as exc:  # one entity's bad data must not stop the others
+        code = history.entity.credit_code
+        log.exception("entity %s: rule evaluation failed", code)
+        return _failed(entity_id, code, as_of, f"{type(exc).__name__}: {exc}")
+
+
 def _evaluate(
     session: Session, ids: Sequence[int], as_of: date, cal: lt.WorkCalendar, rules: RuleSettings
 ) -> Iterator[tuple[int, Answer]]:
+    """Evaluate a chunk with the recent months of filings; the few entities whose streak reaches further are
+    read again in full."""
     codes_by_id = dict(
         session.execute(select(ENTITIES.c.id, ENTITIES.c.credit_code).where(ENTITIES.c.id.in_(ids))).all()
     )
     id_by_code = {c: i for i, c in codes_by_id.items()}
     start = lt.add_months(lt.month_of(as_of), -sweep.WINDOW_MONTHS)
-    again: list[str] = []
-    for history in repository.iter_histories(session, ids=ids, filings_from=start, as_of=as_of):
-        if isinstance(history, repository.Unreadable):
-            entity_id = id_by_code[history.credit_code]
-            yield entity_id, _failed(entity_id, history.credit_code, as_of, history.error)
-            continue
-        entity_id = id_by_code[history.entity.credit_code]
-        try:
-            yield entity_id, _answer(entity_id, history, as_of, cal, rules)
-        except IncompleteHistory:
-            again.append(history.entity.credit_code)
-        except Exception as exc:  # one entity's bad data must not stop the others
-            log.exception("entity %s: rule evaluation failed", history.entity.credit_code)
-            yield entity_id, _failed(entity_id, history.entity.credit_code, as_of, f"{type(exc).__name__}: {exc}")
-    if again:
-        for history in repository.iter_histories(session, codes=again, as_of=as_of):
+    again: list[int] = []
+    for window in (start, None):
+        chunk = ids if window is not None else again
+        if not chunk:
+            break
+        for history in repository.iter_histories(session, ids=chunk, filings_from=window, as_of=as_of):
             code = history.credit_code if isinstance(history, repository.Unreadable) else history.entity.credit_code
             entity_id = id_by_code[code]
-            if isinstance(history, repository.Unreadable):
-                yield entity_id, _failed(entity_id, code, as_of, history.error)
-                continue
-            try:
-                yield entity_id, _answer(entity_id, history, as_of, cal, rules)
-            except Exception as exc:
-                log.exception("entity %s: rule evaluation failed", code)
-                yield entity_id, _failed(entity_id, code, as_of, f"{type(exc).__name__}: {exc}")
+            answer = _evaluate_one(entity_id, history, as_of, cal, rules)
+            if answer is None:
+                again.append(entity_id)  # only a windowed read raises IncompleteHistory
+            else:
+                yield entity_id, answer
 
 
 def _store(

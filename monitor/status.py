@@ -123,13 +123,15 @@ class EntityState:
         out += [Reason(REASON_EVALUATION, 21, r.on, r.deadline) for r in self.rectifications]
         return sorted(out, key=lambda r: r.since)
 
+    def title_spans(self) -> list[tuple[date, date]]:
+        """(granted on, last day held) of every title: its last valid day, or the day it was revoked."""
+        return [
+            (t.granted_on, min(t.last_valid_day, self.title_ended_on.get(t.seq, t.last_valid_day))) for t in self.titles
+        ]
+
     def held_during(self, first: date, last: date) -> bool:
         """Whether some title was held on at least one day between `first` and `last`."""
-        for t in self.titles:
-            end = min(t.last_valid_day, self.title_ended_on.get(t.seq, t.last_valid_day))
-            if t.granted_on <= last and end >= first:
-                return True
-        return False
+        return any(granted <= last and end >= first for granted, end in self.title_spans())
 
 
 def derive(history: History, as_of: date, cal: lt.WorkCalendar, settings: RuleSettings) -> EntityState:

@@ -149,11 +149,10 @@ def _evaluate(
         result.errors.append(EntityError(entity.credit_code, f"{type(exc).__name__}: {exc}"))
         return None
     state = report.state
-    streak = next((f.params["streak"] for f in report.findings if "streak" in f.params), 0)
     title = state.title
     result.entities[entity.credit_code] = entity
     result.statuses[entity.credit_code] = EntityStatus(
-        state.status, tuple(state.reasons), title.last_valid_day if title else None, streak
+        state.status, tuple(state.reasons), title.last_valid_day if title else None, report.filing_streak
     )
     result.findings.extend(report.findings)
     for y in years:

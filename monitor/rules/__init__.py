@@ -53,6 +53,11 @@ class EntityReport:
     # The first day after the as-of date on which this report may change without new data (SPEC 10).
     held_until: date
 
+    @property
+    def filing_streak(self) -> int:
+        """Months missed in a row (Art. 20), as the filing findings carry it; 0 without one."""
+        return next((int(f.params["streak"]) for f in self.findings if "streak" in f.params), 0)
+
 
 def evaluate_entity(history: History, as_of: date, cal: lt.WorkCalendar, settings: RuleSettings) -> EntityReport:
     """Everything the Measures say about one entity on `as_of`, from what was known by the end of that day."""

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from notifications.texts import rule_title
 from web import i18n
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -75,6 +76,7 @@ def render(
         "lang_url": i18n.switch_url(request, lang),
         "nav": nav,
         "static": lambda path: f"/static/{path}",
+        "rule_title": lambda rule: rule_title(rule, "en" if lang == i18n.EN else "zh_CN"),
         "url_with": url_with,
         "link": link,
         **(context or {}),

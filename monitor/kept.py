@@ -44,7 +44,7 @@ from monitor.rules import evaluate_district, evaluate_entity, evaluate_regulatio
 from monitor.rules.art21_district_report import report_years
 from monitor.rules.finding import Finding
 from monitor.status import Reason
-from monitor.storage import repository, stale
+from monitor.storage import driver, repository, stale
 from monitor.storage.db import Database
 from monitor.storage.kept_models import KeptAnswerRow, KeptFindingRow
 from monitor.storage.models import EntityRow
@@ -298,9 +298,10 @@ def _evaluate(
 ) -> Iterator[tuple[int, Answer]]:
     """Evaluate a chunk with the recent months of filings; the few entities whose streak reaches further are
     read again in full."""
-    codes_by_id = dict(
-        session.execute(select(ENTITIES.c.id, ENTITIES.c.credit_code).where(ENTITIES.c.id.in_(ids))).all()
-    )
+    wanted = sorted(ids)
+    run = repository.id_run(wanted)
+    which = ENTITIES.c.id.in_(wanted) if run is None else ENTITIES.c.id.between(*run)
+    codes_by_id = dict(session.connection().execute(select(ENTITIES.c.id, ENTITIES.c.credit_code).where(which)).all())
     id_by_code = {c: i for i, c in codes_by_id.items()}
     start = lt.add_months(lt.month_of(as_of), -sweep.WINDOW_MONTHS)
     again: list[int] = []
@@ -341,13 +342,14 @@ def _store(
         .values({n: bindparam(n) for n in names})
     )
     with db.session() as session:
-        session.execute(statement, params)
-        stored = [i for (i,) in session.execute(select(k.entity_id).where(k.token == token))]
+        conn = session.connection()
+        driver.executemany(conn, statement, params)
+        stored = [i for (i,) in conn.execute(select(k.entity_id).where(k.token == token))]
         for i in range(0, len(stored), 900):
-            session.execute(delete(FINDINGS).where(FINDINGS.c.entity_id.in_(stored[i : i + 900])))
+            conn.execute(delete(FINDINGS).where(FINDINGS.c.entity_id.in_(stored[i : i + 900])))
         rows = [_finding_values(i, f) for i in stored for f in answers[i].findings]
         if rows:
-            session.execute(insert(FINDINGS), rows)
+            driver.executemany(conn, insert(FINDINGS).values({n: bindparam(n) for n in rows[0]}), rows)
     return len(stored)
 
 
@@ -379,7 +381,6 @@ def refresh(
             part = due[i : i + chunk]
             with db.session() as session:
                 answers = dict(_evaluate(session, [d[0] for d in part], as_of, cal, rules))
-            advance(len(part))
             report.evaluated += len(answers)
             report.stored += _store(db, part, answers, fp, now)
             for a in answers.values():

@@ -181,3 +181,18 @@ def test_kept_answer_equals_a_fresh_evaluation(db: Database, hs: list[History], 
         with db.session() as s:
             fresh = run_sweep(s, day, CAL, RULES)
         assert _comparable(got) == _comparable(fresh), f"as of {day}"
+
+
+def test_histories_by_ids_read_a_run_as_a_range_and_gaps_as_a_list(db: Database) -> None:
+    entities = _roster(db, 4)
+    with db.session() as s:
+        ids = repository.entity_ids(s, [e.credit_code for e in entities])
+        by_id = {v: k for k, v in ids.items()}
+        first, second, third, fourth = sorted(by_id)
+        assert repository.id_run([first, second, third]) == (first, third)
+        assert repository.id_run([first, third]) is None
+        for wanted in ([second, third], [first, fourth], [fourth, second], [third]):
+            got = [h.entity.credit_code for h in repository.iter_histories(s, ids=wanted)]  # type: ignore[union-attr]
+            assert got == [by_id[i] for i in sorted(wanted)]
+            # a run's read takes only its own filings, as the IN list does
+            assert all(len(h.filings) == 16 for h in repository.iter_histories(s, ids=wanted))  # type: ignore[union-attr]

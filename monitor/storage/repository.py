@@ -139,14 +139,22 @@ def iter_histories(
     base = select(*_ENTITY_COLUMNS).order_by(EntityRow.id)
     if codes is not None:
         base = base.where(EntityRow.credit_code.in_(list(codes)))
+    run = None
     if ids is not None:
-        base = base.where(EntityRow.id.in_(list(ids)))
+        wanted = sorted(set(ids))
+        run = id_run(wanted)
+        base = base.where(EntityRow.id.in_(wanted) if run is None else EntityRow.id.between(*run))
     if district is not None:
         base = base.where(EntityRow.district == district)
-    filtered = codes is not None or ids is not None or district is not None
+    # A run of consecutive ids (a full sweep's chunk) is a range like the unfiltered read, not an IN list.
+    filtered = codes is not None or (ids is not None and run is None) or district is not None
+    # Core execution on the session's connection: these are plain tuples, the ORM's row loading is not needed
+    # (flushed first, as the session's own execute would: what this transaction added is read back).
+    session.flush()
+    conn = session.connection()
     last_id = 0
     while True:
-        rows = session.execute(base.where(EntityRow.id > last_id).limit(chunk)).all()
+        rows = conn.execute(base.where(EntityRow.id > last_id).limit(chunk)).all()
         if not rows:
             return
         low, high = rows[0][0], rows[-1][0]
@@ -160,7 +168,7 @@ def iter_histories(
             .where(EventRow.entity_id.in_(chunk_ids) if filtered else EventRow.entity_id.between(low, high))
             .order_by(EventRow.entity_id, EventRow.occurred_on, EventRow.id)
         )
-        for t in session.execute(ev_query):
+        for t in conn.execute(ev_query):
             raw_events[t[0]].append(t)
         filings: dict[int, dict[date, date]] = defaultdict(dict)
         f_query = select(
@@ -171,7 +179,7 @@ def iter_histories(
         if as_of is not None:
             f_query = f_query.where(FilingRow.filed_on <= as_of)
         memo: dict[Any, date] = {}  # a chunk has a few hundred distinct dates: parse each once
-        for eid, period, filed in session.execute(f_query):
+        for eid, period, filed in conn.execute(f_query):
             p = memo.get(period)
             if p is None:
                 p = memo[period] = _as_date(period)
@@ -201,6 +209,13 @@ def iter_histories(
 _Chunk = tuple[bool, list[int], int, int]
 
 
+def id_run(ids: Sequence[int]) -> tuple[int, int] | None:
+    """(first, last) when sorted `ids` are consecutive (one range condition serves them), else None."""
+    if ids and ids[-1] - ids[0] + 1 == len(ids):
+        return ids[0], ids[-1]
+    return None
+
+
 def _in_chunk(column: Any, chunk: _Chunk) -> Any:
     filtered, ids, low, high = chunk
     return column.in_(ids) if filtered else column.between(low, high)
@@ -221,7 +236,7 @@ def _applications(session: Session, chunk: _Chunk) -> dict[int, list[Any]]:
         .where(_in_chunk(ApplicationRow.entity_id, chunk))
         .order_by(ApplicationRow.entity_id, ApplicationRow.year)
     )
-    for t in session.execute(query):
+    for t in session.connection().execute(query):
         out[t[0]].append(t)
     return out
 
@@ -242,7 +257,7 @@ def _figures(session: Session, chunk: _Chunk, as_of: date | None) -> dict[int, d
             FilingRow,
             (FilingRow.entity_id == FilingFiguresRow.entity_id) & (FilingRow.period == FilingFiguresRow.period),
         ).where(FilingFiguresRow.period >= date(as_of.year, 1, 1), FilingRow.filed_on <= as_of)
-    for eid, period, figures in session.execute(query):
+    for eid, period, figures in session.connection().execute(query):
         out[eid][_as_date(period)] = codec.loads(figures)
     return out
 

@@ -1,0 +1,40 @@
+"""Many rows through the database driver's own `executemany`, for the few hot bulk writes (the kept answer).
+
+SQLAlchemy builds the parameters of each row of an executemany one by one (`construct_params` and the type
+processors, about 20 µs a row): for the 100,000 answers and findings of a full sweep that is more than the
+writing itself (benchmarks/sweep.py). Here the statement is compiled once for the connection's dialect, the
+bind processors of its parameters (dates as text on SQLite, the UTC timestamp type) are looked up once, and
+the rows go to the driver as they are. The SQL is SQLAlchemy's own: the same placeholders, casts and types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.sql.expression import Executable
+
+
+def executemany(conn: Connection, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Run `statement` (whose parameters are `bindparam`s named as the keys of each row) once per row."""
+    if not rows:
+        return
+    dialect = conn.dialect
+    compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+    processors: dict[str, Callable[[Any], Any]] = {}
+    for name, bind in compiled.binds.items():
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processors[name] = process
+    sql = str(compiled)
+    params: list[Any]
+    if compiled.positional:
+        order = list(compiled.positiontup)
+        convert = [processors.get(n) for n in order]
+        params = [
+            tuple(v if p is None else p(v) for p, v in zip(convert, (r[n] for n in order), strict=True)) for r in rows
+        ]
+    else:
+        params = [{n: (processors[n](v) if n in processors else v) for n, v in r.items()} for r in rows]
+    conn.exec_driver_sql(sql, params)

@@ -188,21 +188,31 @@ def _where(session: Session, filters: Filters) -> list[sa.ColumnElement[bool]]:
 
 def search(session: Session, filters: Filters, page: int, per_page: int) -> Page:
     """One page of the registry and the number of entities that match, in roster order (`entities.id`: stable
-    across pages, and the order in which both search indexes hand out their matches, so the page of a broad
-    search stops after its rows instead of sorting every match)."""
+    across pages, and the order in which both search indexes hand out their matches).
+
+    With a search text or a filter on the roster, the page's rows carry the count (`count(*) OVER ()`): the
+    index is searched once, not once to count and once for the page. Only a page past the last one asks for
+    the count separately."""
     where = _where(session, filters)
+    offset = (page - 1) * per_page
     if filters.q or filters.district or filters.kind:
         counted = sa.select(sa.func.count()).select_from(_JOIN).where(*where)
-    else:  # only the kept answer is filtered: count it alone (every answer has its roster row), not the join
-        counted = sa.select(sa.func.count()).select_from(kept_answers).where(*where)
-    total = session.execute(counted).scalar_one()
+        total_col = sa.func.count().over().label("total")
+        rows = session.execute(
+            sa.select(*_COLUMNS, total_col)
+            .select_from(_JOIN)
+            .where(*where)
+            .order_by(entities.c.id)
+            .limit(per_page)
+            .offset(offset)
+        ).all()
+        total = rows[0].total if rows else (session.execute(counted).scalar_one() if offset else 0)
+        return Page([_item(r) for r in rows], int(total), page, per_page)
+    # Only the kept answer is filtered: count it alone (every answer has its roster row), not the join; the
+    # page stops after its rows instead of visiting every match.
+    total = session.execute(sa.select(sa.func.count()).select_from(kept_answers).where(*where)).scalar_one()
     rows = session.execute(
-        sa.select(*_COLUMNS)
-        .select_from(_JOIN)
-        .where(*where)
-        .order_by(entities.c.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        sa.select(*_COLUMNS).select_from(_JOIN).where(*where).order_by(entities.c.id).limit(per_page).offset(offset)
     ).all()
     return Page([_item(r) for r in rows], int(total), page, per_page)
 

@@ -118,6 +118,17 @@ def test_paging_and_a_page_past_the_last(shared: tuple[LiveServer, Seed]) -> Non
     assert not codes(first) & codes(second)
     assert api(server, "?per_page=4&page=9") == {"items": [], "total": 6, "page": 9, "per_page": 4}
     assert api(server, "?per_page=100")["per_page"] == 100
+    # With a search the page's rows carry the count; past the last page it is counted on its own.
+    found = api(server, "?q=成都&per_page=2")
+    assert found["total"] >= 3 and len(found["items"]) == 2
+    assert api(server, "?q=成都&per_page=2&page=2")["total"] == found["total"]
+    assert api(server, "?q=成都&per_page=2&page=50") == {
+        "items": [],
+        "total": found["total"],
+        "page": 50,
+        "per_page": 2,
+    }
+    assert api(server, "?q=从未认定&page=3")["total"] == 0
 
 
 @pytest.mark.parametrize(

@@ -248,8 +248,8 @@ class Freshness:
     def _due(self, db: Database, today: date) -> bool:
         from monitor import kept
 
-        with db.session() as session:
-            return kept.needs_refresh(session, today, self.fingerprint)
+        with db.engine.connect() as conn:  # a read of five index ends: no session, no transaction to commit
+            return kept.needs_refresh(conn, today, self.fingerprint)
 
     def ensure(self, db: Database, today: date) -> None:
         if not self._due(db, today):

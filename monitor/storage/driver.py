@@ -10,6 +10,7 @@ the rows go to the driver as they are. The SQL is SQLAlchemy's own: the same pla
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -31,10 +32,14 @@ def executemany(conn: Connection, statement: Executable, rows: Sequence[Mapping[
     params: list[Any]
     if compiled.positional:
         order = list(compiled.positiontup)
-        convert = [processors.get(n) for n in order]
-        params = [
-            tuple(v if p is None else p(v) for p, v in zip(convert, (r[n] for n in order), strict=True)) for r in rows
-        ]
+        pick = itemgetter(*order)
+        convert = [(i, processors[n]) for i, n in enumerate(order) if n in processors]
+        params = []
+        for row in rows:
+            values = list(pick(row)) if len(order) > 1 else [row[order[0]]]
+            for i, process in convert:
+                values[i] = process(values[i])
+            params.append(tuple(values))
     else:
         params = [{n: (processors[n](v) if n in processors else v) for n, v in r.items()} for r in rows]
     conn.exec_driver_sql(sql, params)

@@ -168,7 +168,7 @@ def iter_histories(
             .where(EventRow.entity_id.in_(chunk_ids) if filtered else EventRow.entity_id.between(low, high))
             .order_by(EventRow.entity_id, EventRow.occurred_on, EventRow.id)
         )
-        for t in conn.execute(ev_query):
+        for t in conn.execute(ev_query).all():  # one fetch, not a fetch per row
             raw_events[t[0]].append(t)
         filings: dict[int, dict[date, date]] = defaultdict(dict)
         f_query = select(
@@ -179,7 +179,7 @@ def iter_histories(
         if as_of is not None:
             f_query = f_query.where(FilingRow.filed_on <= as_of)
         memo: dict[Any, date] = {}  # a chunk has a few hundred distinct dates: parse each once
-        for eid, period, filed in conn.execute(f_query):
+        for eid, period, filed in conn.execute(f_query).all():
             p = memo.get(period)
             if p is None:
                 p = memo[period] = _as_date(period)
@@ -236,7 +236,7 @@ def _applications(session: Session, chunk: _Chunk) -> dict[int, list[Any]]:
         .where(_in_chunk(ApplicationRow.entity_id, chunk))
         .order_by(ApplicationRow.entity_id, ApplicationRow.year)
     )
-    for t in session.connection().execute(query):
+    for t in session.connection().execute(query).all():
         out[t[0]].append(t)
     return out
 
@@ -257,7 +257,7 @@ def _figures(session: Session, chunk: _Chunk, as_of: date | None) -> dict[int, d
             FilingRow,
             (FilingRow.entity_id == FilingFiguresRow.entity_id) & (FilingRow.period == FilingFiguresRow.period),
         ).where(FilingFiguresRow.period >= date(as_of.year, 1, 1), FilingRow.filed_on <= as_of)
-    for eid, period, figures in session.connection().execute(query):
+    for eid, period, figures in session.connection().execute(query).all():
         out[eid][_as_date(period)] = codec.loads(figures)
     return out
 

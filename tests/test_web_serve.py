@@ -57,6 +57,44 @@ def test_serve_answers_logs_and_stops_on_sigterm(tmp_path: Path) -> None:
     assert [line for line in err.splitlines() if "web.access: GET /healthz 200" in line]
 
 
+def test_serve_brings_the_kept_answer_up_to_date_before_it_listens(tmp_path: Path) -> None:
+    """After an upgrade every kept answer is out of date: serve evaluates them before its first request."""
+    import sqlalchemy as sa
+
+    from monitor import credit_code
+    from monitor.domain import Entity, History, Kind
+    from tests import dbdata
+    from tests.rulecases import cert
+
+    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    db.upgrade()
+    code = credit_code.complete("91510104MA0000001")
+    dbdata.store(
+        db, [History(Entity(code, "成都示例服务平台有限公司", Kind.PLATFORM, "锦江区"), (cert("2025-06-15"),), {})]
+    )
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT stale FROM kept_answers")).scalar_one() == 1
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "serve", "--port", str(port)],
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert f"http://127.0.0.1:{port}/" in proc.stdout.readline()  # printed once the answer is kept
+        with db.engine.connect() as conn:
+            stale, status = conn.execute(sa.text("SELECT stale, status FROM kept_answers")).one()
+        assert (stale, status) == (0, "active")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=15)
+        db.dispose()
+    assert "kept answer refreshed" in err and proc.returncode == 0
+
+
 def test_serve_refuses_a_database_that_is_not_upgraded(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "monitor", "serve", "--port", str(free_port())],

@@ -57,6 +57,12 @@ def serve(ctx: Context) -> int:
     )
     settings = replace(settings, web=web)
     db = ctx.checked_db()
+    from monitor import kept
+
+    # Bring the kept answer up to date before listening: after an upgrade (another code fingerprint) or a
+    # long stop every answer is out of date, and the first requests would otherwise wait for the whole
+    # re-evaluation (a minute at 100,000 entities). A bar on a terminal, a log line otherwise.
+    kept.ensure_fresh(db, ctx.today, ctx.calendar, settings.rules)
     # The server reads the clock once per request, at its start (web.middleware); nothing below reads it again.
     app = create_app(settings, db, clock=system_clock, calendar=ctx.calendar)
     # Our own one-line request log (web.access) replaces uvicorn's; uvicorn logs through our root handler.

@@ -7,7 +7,6 @@ district's or the Measures' own facts and are run by the sweep.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date
 
 from monitor import legal_time as lt
@@ -46,12 +45,31 @@ evaluate_district = art21_district_report.evaluate_district
 evaluate_regulation = art27_transition.evaluate_regulation
 
 
-@dataclass(frozen=True, slots=True)
 class EntityReport:
-    state: EntityState
-    findings: list[Finding]
-    # The first day after the as-of date on which this report may change without new data (SPEC 10).
-    held_until: date
+    """One entity's evaluation: its state and findings; `held_until` (SPEC 10), the first day after the as-of
+    date on which this report may change without new data, is computed when first asked (the kept answer asks,
+    a plain sweep does not: it costs a seventh of an evaluation)."""
+
+    __slots__ = ("_as_of", "_cal", "_held_until", "_known", "_settings", "findings", "state")
+
+    def __init__(
+        self,
+        state: EntityState,
+        findings: list[Finding],
+        known: History,
+        as_of: date,
+        cal: lt.WorkCalendar,
+        settings: RuleSettings,
+    ) -> None:
+        self.state, self.findings = state, findings
+        self._known, self._as_of, self._cal, self._settings = known, as_of, cal, settings
+        self._held_until: date | None = None
+
+    @property
+    def held_until(self) -> date:
+        if self._held_until is None:
+            self._held_until = held_until(self._known, self.state, self._as_of, self._cal, self._settings)
+        return self._held_until
 
     @property
     def filing_streak(self) -> int:
@@ -65,7 +83,7 @@ def evaluate_entity(history: History, as_of: date, cal: lt.WorkCalendar, setting
     state = derive(known, as_of, cal, settings)
     ri = RuleInput(known, state, as_of, cal, settings)
     findings = [f for rule in ENTITY_RULES for f in rule(ri)]
-    return EntityReport(state, findings, held_until(known, state, as_of, cal, settings))
+    return EntityReport(state, findings, known, as_of, cal, settings)
 
 
 __all__ = ["EntityReport", "Finding", "evaluate_district", "evaluate_entity", "evaluate_regulation"]

@@ -360,7 +360,12 @@ def _store(
     with db.session() as session:
         conn = session.connection()
         driver.executemany(conn, statement, params)
-        stored = [i for (i,) in conn.execute(select(k.entity_id).where(k.token == token))]
+        # Which rows this call wrote: its token, looked for in the chunk's id range only (the token has no
+        # index, and a scan of the whole table per chunk made a full sweep quadratic in the roster).
+        low, high = min(d[0] for d in due), max(d[0] for d in due)
+        stored = [
+            i for (i,) in conn.execute(select(k.entity_id).where(k.entity_id.between(low, high), k.token == token))
+        ]
         for i in range(0, len(stored), 900):
             conn.execute(delete(FINDINGS).where(FINDINGS.c.entity_id.in_(stored[i : i + 900])))
         rows = [_finding_values(i, f) for i in stored for f in answers[i].findings]

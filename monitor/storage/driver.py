@@ -33,12 +33,22 @@ def executemany(conn: Connection, statement: Executable, rows: Sequence[Mapping[
     if compiled.positional:
         order = list(compiled.positiontup)
         pick = itemgetter(*order)
-        convert = [(i, processors[n]) for i, n in enumerate(order) if n in processors]
+        # A processor is a pure function of the value, and a column's values repeat (the same as-of date, the
+        # same timestamp in every row): each distinct value is converted once.
+        convert: list[tuple[int, Callable[[Any], Any], dict[Any, Any]]] = [
+            (i, processors[n], {}) for i, n in enumerate(order) if n in processors
+        ]
         params = []
         for row in rows:
             values = list(pick(row)) if len(order) > 1 else [row[order[0]]]
-            for i, process in convert:
-                values[i] = process(values[i])
+            for i, process, seen in convert:
+                value = values[i]
+                try:
+                    values[i] = seen[value]
+                except KeyError:
+                    values[i] = seen[value] = process(value)
+                except TypeError:  # not hashable
+                    values[i] = process(value)
             params.append(tuple(values))
     else:
         params = [{n: (processors[n](v) if n in processors else v) for n, v in r.items()} for r in rows]

@@ -88,6 +88,7 @@ def test_serve_brings_the_kept_answer_up_to_date_before_it_listens(tmp_path: Pat
         with db.engine.connect() as conn:
             stale, status = conn.execute(sa.text("SELECT stale, status FROM kept_answers")).one()
         assert (stale, status) == (0, "active")
+        # A SIGTERM while uvicorn is still starting stops it once started (it used to be dropped).
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=15)

@@ -71,9 +71,15 @@ def serve(ctx: Context) -> int:
     )
     print(f"管理后台 (console): http://{web.host}:{web.port}/  （登录 /login）", flush=True)
     print(f"认定名单查询 (public registry): http://{web.host}:{web.port}/registry", flush=True)
+
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again under the handler it found:
-    # a no-op one here, so that a stop asked for by systemd is exit status 0, as for the daemon.
-    signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    # one that only asks it to stop, so that a stop asked for by systemd is exit status 0, as for the daemon.
+    # A SIGTERM that comes before uvicorn has put in its own handlers (while it starts) stops it as soon as it
+    # has started, instead of being dropped.
+    def _stop(signum: int, frame: object) -> None:
+        server.should_exit = True
+
+    signal.signal(signal.SIGTERM, _stop)
     try:
         server.run()
     except SystemExit:  # uvicorn exits when it cannot listen (it has logged why)

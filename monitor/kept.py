@@ -314,9 +314,7 @@ def _evaluate(
 ) -> Iterator[tuple[int, Answer]]:
     """Evaluate a chunk with the recent months of filings; the few entities whose streak reaches further are
     read again in full."""
-    wanted = sorted(ids)
-    run = repository.id_run(wanted)
-    which = ENTITIES.c.id.in_(wanted) if run is None else ENTITIES.c.id.between(*run)
+    which = repository.ids_condition(ENTITIES.c.id, sorted(ids))
     codes_by_id = dict(session.connection().execute(select(ENTITIES.c.id, ENTITIES.c.credit_code).where(which)).all())
     id_by_code = {c: i for i, c in codes_by_id.items()}
     start = lt.add_months(lt.month_of(as_of), -sweep.WINDOW_MONTHS)

@@ -43,9 +43,6 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever `sys.stderr` is when a line is logged, as logging's last-resort handler does: a
     stream captured at set-up (a test's, a redirected one) may be closed by the time a server thread logs."""
 
-    def __init__(self) -> None:
-        super().__init__()
-
     @property
     def stream(self) -> Any:
         return sys.stderr

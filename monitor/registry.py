@@ -195,25 +195,21 @@ def search(session: Session, filters: Filters, page: int, per_page: int) -> Page
     the count separately."""
     where = _where(session, filters)
     offset = (page - 1) * per_page
-    if filters.q or filters.district or filters.kind:
-        counted = sa.select(sa.func.count()).select_from(_JOIN).where(*where)
-        total_col = sa.func.count().over().label("total")
-        rows = session.execute(
-            sa.select(*_COLUMNS, total_col)
-            .select_from(_JOIN)
-            .where(*where)
-            .order_by(entities.c.id)
-            .limit(per_page)
-            .offset(offset)
-        ).all()
-        total = rows[0].total if rows else (session.execute(counted).scalar_one() if offset else 0)
-        return Page([_item(r) for r in rows], int(total), page, per_page)
-    # Only the kept answer is filtered: count it alone (every answer has its roster row), not the join; the
-    # page stops after its rows instead of visiting every match.
-    total = session.execute(sa.select(sa.func.count()).select_from(kept_answers).where(*where)).scalar_one()
-    rows = session.execute(
+    page_query = (
         sa.select(*_COLUMNS).select_from(_JOIN).where(*where).order_by(entities.c.id).limit(per_page).offset(offset)
-    ).all()
+    )
+    if filters.q or filters.district or filters.kind:
+        rows = session.execute(page_query.add_columns(sa.func.count().over().label("total"))).all()
+        if rows:
+            total = rows[0].total
+        else:
+            counted = sa.select(sa.func.count()).select_from(_JOIN).where(*where)
+            total = session.execute(counted).scalar_one() if offset else 0
+    else:
+        # Only the kept answer is filtered: count it alone (every answer has its roster row), not the join;
+        # the page stops after its rows instead of visiting every match.
+        total = session.execute(sa.select(sa.func.count()).select_from(kept_answers).where(*where)).scalar_one()
+        rows = session.execute(page_query).all()
     return Page([_item(r) for r in rows], int(total), page, per_page)
 
 

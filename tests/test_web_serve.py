@@ -24,18 +24,23 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def test_serve_answers_logs_and_stops_on_sigterm(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
-    db.upgrade()
-    db.dispose()
-    port = free_port()
-    proc = subprocess.Popen(
+def _serve(tmp_path: Path, port: int) -> subprocess.Popen[str]:
+    """`sme-monitor serve` on the database of `_env`, its output read as text."""
+    return subprocess.Popen(
         [sys.executable, "-m", "monitor", "serve", "--port", str(port)],
         env=_env(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_serve_answers_logs_and_stops_on_sigterm(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    db.upgrade()
+    db.dispose()
+    port = free_port()
+    proc = _serve(tmp_path, port)
     try:
         assert proc.stdout is not None
         assert f"http://127.0.0.1:{port}/" in proc.stdout.readline()  # the console
@@ -75,13 +80,7 @@ def test_serve_brings_the_kept_answer_up_to_date_before_it_listens(tmp_path: Pat
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT stale FROM kept_answers")).scalar_one() == 1
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "serve", "--port", str(port)],
-        env=_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _serve(tmp_path, port)
     try:
         assert proc.stdout is not None
         assert f"http://127.0.0.1:{port}/" in proc.stdout.readline()  # printed once the answer is kept

@@ -143,7 +143,7 @@ def iter_histories(
     if ids is not None:
         wanted = sorted(set(ids))
         run = id_run(wanted)
-        base = base.where(EntityRow.id.in_(wanted) if run is None else EntityRow.id.between(*run))
+        base = base.where(ids_condition(EntityRow.id, wanted))
     if district is not None:
         base = base.where(EntityRow.district == district)
     # A run of consecutive ids (a full sweep's chunk) is a range like the unfiltered read, not an IN list.
@@ -214,6 +214,12 @@ def id_run(ids: Sequence[int]) -> tuple[int, int] | None:
     if ids and ids[-1] - ids[0] + 1 == len(ids):
         return ids[0], ids[-1]
     return None
+
+
+def ids_condition(column: Any, ids: Sequence[int]) -> Any:
+    """`column` among sorted `ids`: a range when they are consecutive, else an IN list."""
+    run = id_run(ids)
+    return column.in_(ids) if run is None else column.between(*run)
 
 
 def _in_chunk(column: Any, chunk: _Chunk) -> Any:

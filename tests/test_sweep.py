@@ -172,3 +172,33 @@ def test_sweep_reads_in_bulk_not_per_entity(db: Database) -> None:
     # the end of the table, the few entities read again in full, and the district reports. Never one query per
     # entity.
     assert len(statements) <= 3 * 5 + 1 + 6 + 1, statements
+
+
+def test_figures_are_read_only_for_months_filed_by_the_as_of_day(db: Database) -> None:
+    """Service figures count from the day their month's filing was made: read as of a day, a month filed later
+    (or never) is not there, a month filed by then is, and last year's months are not read at all."""
+    import json
+
+    from monitor.applications.models import FilingFiguresRow
+    from tests.dbdata import NOW
+
+    code = credit_code.complete("91510104MA0000001")
+    entity = Entity(code, "图表主体", Kind.BASE, DISTRICTS[0], ("f@example.cn",))
+    filings = {
+        date(2025, 12, 1): date(2026, 1, 5),
+        date(2026, 3, 1): date(2026, 4, 2),
+        date(2026, 4, 1): date(2026, 5, 20),
+    }
+    store(db, [History(entity, (Event(K.CERTIFIED, date(2025, 6, 1)),), filings)])
+    with db.session() as session:
+        entity_id = repository.entity_ids(session, [code])[code]
+        for period in (date(2025, 12, 1), date(2026, 3, 1), date(2026, 4, 1), date(2026, 5, 1)):  # May: never filed
+            figures = json.dumps({"policy_system": True})
+            session.add(FilingFiguresRow(entity_id=entity_id, period=period, figures=figures, recorded_at=NOW))
+    with db.session() as session:
+        early = next(repository.iter_histories(session, codes=[code], as_of=date(2026, 5, 10)))
+        late = next(repository.iter_histories(session, codes=[code], as_of=date(2026, 5, 20)))
+    assert isinstance(early, History) and isinstance(late, History)
+    assert sorted(early.figures) == [date(2026, 3, 1)]
+    assert early.figures[date(2026, 3, 1)]["policy_system"] is True
+    assert sorted(late.figures) == [date(2026, 3, 1), date(2026, 4, 1)]

@@ -259,10 +259,18 @@ def _figures(session: Session, chunk: _Chunk, as_of: date | None) -> dict[int, d
     query = select(FilingFiguresRow.entity_id, type_coerce(FilingFiguresRow.period, String), FilingFiguresRow.figures)
     query = query.where(_in_chunk(FilingFiguresRow.entity_id, chunk))
     if as_of is not None:
-        query = query.join(
-            FilingRow,
-            (FilingRow.entity_id == FilingFiguresRow.entity_id) & (FilingRow.period == FilingFiguresRow.period),
-        ).where(FilingFiguresRow.period >= date(as_of.year, 1, 1), FilingRow.filed_on <= as_of)
+        # EXISTS, not a join: SQLite drove a join from the filings (36 rows an entity) to probe a figures table
+        # that is mostly empty; that cost 0.8 s of a 100,000-entity sweep for no row.
+        filed = (
+            select(FilingRow.id)
+            .where(
+                FilingRow.entity_id == FilingFiguresRow.entity_id,
+                FilingRow.period == FilingFiguresRow.period,
+                FilingRow.filed_on <= as_of,
+            )
+            .exists()
+        )
+        query = query.where(FilingFiguresRow.period >= date(as_of.year, 1, 1), filed)
     for eid, period, figures in session.connection().execute(query).all():
         out[eid][_as_date(period)] = codec.loads(figures)
     return out

@@ -53,3 +53,20 @@ def executemany(conn: Connection, statement: Executable, rows: Sequence[Mapping[
     else:
         params = [{n: (processors[n](v) if n in processors else v) for n, v in r.items()} for r in rows]
     conn.exec_driver_sql(sql, params)
+
+
+def fetch_tuples(conn: Connection, statement: Executable) -> list[tuple[Any, ...]]:
+    """All rows of a SELECT as the driver's own tuples, without SQLAlchemy's result processing.
+
+    For the bulk reads of a sweep (some 700,000 filing rows at 100,000 entities): SQLAlchemy's row objects
+    cost about 1 µs a row over the driver's tuples, a third of reading the filings. The columns must need no
+    result processing (`type_coerce(..., String)` for dates, plain strings and integers): values come as the
+    driver gives them (dates as text on SQLite, as dates on PostgreSQL)."""
+    result = conn.execute(statement)
+    try:
+        cursor = result.cursor
+        if cursor is None:  # an already buffered result (not one of ours): take it the usual way
+            return [tuple(r) for r in result.all()]
+        return cursor.fetchall()  # type: ignore[no-any-return]
+    finally:
+        result.close()

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from monitor.applications import codec
 from monitor.applications.models import ApplicationRow, FilingFiguresRow
 from monitor.domain import Application, Entity, Event, EventKind, History, Kind, Scheme
-from monitor.storage import stale
+from monitor.storage import driver, stale
 from monitor.storage.models import CertificationRow, DistrictReportRow, EntityRow, EventRow, FilingRow
 
 CHUNK = 5000
@@ -154,7 +154,7 @@ def iter_histories(
     conn = session.connection()
     last_id = 0
     while True:
-        rows = conn.execute(base.where(EntityRow.id > last_id).limit(chunk)).all()
+        rows = driver.fetch_tuples(conn, base.where(EntityRow.id > last_id).limit(chunk))
         if not rows:
             return
         low, high = rows[0][0], rows[-1][0]
@@ -168,7 +168,7 @@ def iter_histories(
             .where(EventRow.entity_id.in_(chunk_ids) if filtered else EventRow.entity_id.between(low, high))
             .order_by(EventRow.entity_id, EventRow.occurred_on, EventRow.id)
         )
-        for t in conn.execute(ev_query).all():  # one fetch, not a fetch per row
+        for t in driver.fetch_tuples(conn, ev_query):  # one fetch, not a fetch per row
             raw_events[t[0]].append(t)
         filings: dict[int, dict[date, date]] = defaultdict(dict)
         f_query = select(
@@ -179,7 +179,7 @@ def iter_histories(
         if as_of is not None:
             f_query = f_query.where(FilingRow.filed_on <= as_of)
         memo: dict[Any, date] = {}  # a chunk has a few hundred distinct dates: parse each once
-        for eid, period, filed in conn.execute(f_query).all():
+        for eid, period, filed in driver.fetch_tuples(conn, f_query):
             p = memo.get(period)
             if p is None:
                 p = memo[period] = _as_date(period)

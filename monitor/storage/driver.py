@@ -67,6 +67,6 @@ def fetch_tuples(conn: Connection, statement: Executable) -> list[tuple[Any, ...
         cursor = result.cursor
         if cursor is None:  # an already buffered result (not one of ours): take it the usual way
             return [tuple(r) for r in result.all()]
-        return cursor.fetchall()  # type: ignore[no-any-return]
+        return list(cursor.fetchall())
     finally:
         result.close()

@@ -18,9 +18,11 @@ District and regulation findings (Arts. 21, 27) are evaluated afresh every time:
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import logging
+import os
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -32,10 +34,12 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from monitor import legal_time as lt
 from monitor import sweep
+from monitor import workers as worker_processes
 from monitor.config import RuleSettings
 from monitor.districts import District
 from monitor.domain import Audience, Entity, History, IncompleteHistory, RuleId, Severity, Status
@@ -372,6 +376,78 @@ def _store(
     return len(stored)
 
 
+POOL_MIN = 20_000  # answers due before a refresh spreads over processes: each costs about a second to start
+MAX_WORKERS = 4
+
+
+def workers_for(db: Database, due: int, workers: int | None) -> int:
+    """How many processes evaluate a refresh of `due` answers: one, unless there are enough to pay for the
+    start-up of others (`POOL_MIN`), the database is one other processes can open (not SQLite in memory) and
+    the machine has more than one CPU. `workers` overrides the count (1: in this process)."""
+    if workers is None:
+        if due < POOL_MIN:
+            return 1
+        workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    url = make_url(db.url)
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return 1
+    return max(1, min(workers, due))
+
+
+@dataclass
+class _Part:
+    """What evaluating and storing one chunk gave (small: it is all a worker process sends back)."""
+
+    evaluated: int
+    stored: int
+    errors: list[sweep.EntityError]
+    answers: dict[int, Answer] | None = None
+
+
+def _refresh_part(
+    db: Database,
+    part: Sequence[tuple[int, int]],
+    as_of: date,
+    cal: lt.WorkCalendar,
+    rules: RuleSettings,
+    fp: str,
+    now: datetime | None,
+    keep: bool,
+) -> _Part:
+    with db.session() as session:
+        answers = dict(_evaluate(session, [d[0] for d in part], as_of, cal, rules))
+    stored = _store(db, part, answers, fp, now)
+    errors = [sweep.EntityError(a.credit_code, a.error) for a in answers.values() if a.error]
+    return _Part(len(answers), stored, errors, answers if keep else None)
+
+
+# A worker process's own database handle and settings, set once by `_start_worker`.
+_WORKER: tuple[Database, lt.WorkCalendar, RuleSettings, str] | None = None
+
+
+def _start_worker(url: str, cal: lt.WorkCalendar, rules: RuleSettings, fp: str, log_json: bool, level: int) -> None:
+    global _WORKER
+    from monitor.logs import setup_logging
+
+    setup_logging("json" if log_json else "text", level)
+    gc.disable()  # as in the parent (sweep.collector_paused): the process lives for one refresh
+    _WORKER = (Database(url), cal, rules, fp)
+
+
+def _worker_part(part: Sequence[tuple[int, int]], as_of: date, now: datetime | None) -> _Part:
+    assert _WORKER is not None, "not a refresh worker"
+    db, cal, rules, fp = _WORKER
+    return _refresh_part(db, part, as_of, cal, rules, fp, now, keep=False)
+
+
+def _log_format() -> tuple[bool, int]:
+    from monitor.logs import JsonFormatter
+
+    root = logging.getLogger()
+    as_json = any(isinstance(h.formatter, JsonFormatter) for h in root.handlers)
+    return as_json, root.level
+
+
 def refresh(
     db: Database,
     as_of: date,
@@ -382,8 +458,14 @@ def refresh(
     now: datetime | None = None,
     chunk: int = CHUNK,
     keep_answers: bool = False,
+    workers: int | None = None,
 ) -> RefreshReport:
-    """Evaluate what is out of date for `as_of` (everything with `full`) and store it, chunk by chunk."""
+    """Evaluate what is out of date for `as_of` (everything with `full`) and store it, chunk by chunk.
+
+    A large refresh (`POOL_MIN` answers or more: a full sweep, the 1st of a month, a catch-up) is spread over
+    worker processes, one per CPU (`workers_for`, `monitor.workers`): each reads, evaluates and stores whole
+    chunks in its own connection and short transactions, exactly as this process would, and sends back only
+    counts and errors. The rules are pure Python, so one process evaluates on one CPU whatever its threads."""
     fp = fingerprint(rules, cal)
     report = RefreshReport(as_of)
     with db.session() as session:
@@ -393,21 +475,31 @@ def refresh(
             stale.mark_stale_from(session, missing)
     with db.session() as session:
         due = _due(session, as_of, fp, full)
+    parts = [due[i : i + chunk] for i in range(0, len(due), chunk)]
+    procs = 1 if keep_answers else workers_for(db, len(due), workers)
     label = "全量评估 (kept answer, full)" if full else "更新保存的结论 (kept answer)"
     # A bar on a terminal (the line below is the log's): a catch-up after a long stop re-evaluates everything.
     with sweep.collector_paused(), stage(label, len(due), unit="主体", quiet=True) as advance:
-        for i in range(0, len(due), chunk):
-            part = due[i : i + chunk]
-            with db.session() as session:
-                answers = dict(_evaluate(session, [d[0] for d in part], as_of, cal, rules))
-            report.evaluated += len(answers)
-            report.stored += _store(db, part, answers, fp, now)
-            for a in answers.values():
-                if a.error:
-                    report.errors.append(sweep.EntityError(a.credit_code, a.error))
-            if keep_answers:
-                report.answers.update(answers)
-            advance(len(part))
+        errors: dict[int, list[sweep.EntityError]] = {}
+
+        def take(k: int, done: _Part) -> None:
+            report.evaluated += done.evaluated
+            report.stored += done.stored
+            errors[k] = done.errors
+            if done.answers is not None:
+                report.answers.update(done.answers)
+            advance(len(parts[k]))
+
+        if procs > 1 and len(parts) > 1:
+            # A task or a worker that fails is logged and left to the loop below: a part a worker stored but
+            # whose answer did not come back is stored again, row by row only where its version has not moved.
+            setup = (db.url, cal, rules, fp, *_log_format())
+            tasks = [(part, as_of, now) for part in parts]
+            worker_processes.run(_start_worker, setup, _worker_part, tasks, procs, take)
+        for k, part in enumerate(parts):
+            if k not in errors:  # all of them in this process; after a pool that broke, what it did not finish
+                take(k, _refresh_part(db, part, as_of, cal, rules, fp, now, keep_answers))
+    report.errors = [e for k in sorted(errors) for e in errors[k]]  # in id order, as the parts were cut
     if report.evaluated:
         log.info("kept answer refreshed as of %s: %d evaluated, %d stored", as_of, report.evaluated, report.stored)
     return report

@@ -68,8 +68,8 @@ def registry_list(request: Request) -> Response:
     filters = params.registry_filters(request, districts)
     page_no = params.integer(request, "page", 1, 1)
     _fresh(request)
-    with app_state(request).db.session() as session:
-        page = registry.search(session, filters, page_no, PER_PAGE)
+    with app_state(request).db.engine.connect() as conn:  # a read: no session, no transaction to commit
+        page = registry.search(conn, filters, page_no, PER_PAGE)
     return render(
         request,
         "registry/list.html",
@@ -86,8 +86,8 @@ def registry_list(request: Request) -> Response:
 def registry_entity(request: Request) -> Response:
     code = request.path_params["credit_code"]
     _fresh(request)
-    with app_state(request).db.session() as session:
-        item = registry.get(session, code)
+    with app_state(request).db.engine.connect() as conn:
+        item = registry.get(conn, code)
     if item is None:
         raise NotFound("该主体不在认定名单中", "no such entity in the registry")
     return render(request, "registry/entity.html", {"item": item})

@@ -469,9 +469,18 @@ def refresh(
     fp = fingerprint(rules, cal)
     report = RefreshReport(as_of)
     with db.session() as session:
-        # Entities that predate their rows (or were written around the storage layer) get a stale one.
-        missing = select(ENTITIES.c.id).where(~ENTITIES.c.id.in_(select(KEPT.c.entity_id).scalar_subquery()))
-        if session.execute(missing.limit(1)).first() is not None:
+        # Entities that predate their rows (or were written around the storage layer) get a stale one. Every
+        # row names an entity (a foreign key, and no entity is ever deleted), so equal counts mean none is
+        # missing: two index counts, where looking for a missing row probed the answers for every entity
+        # (0.23 s at 100,000, the most of a refresh with nothing to do).
+        rows = session.execute(
+            select(
+                select(func.count()).select_from(ENTITIES).scalar_subquery(),
+                select(func.count()).select_from(KEPT).scalar_subquery(),
+            )
+        ).one()
+        if rows[0] != rows[1]:
+            missing = select(ENTITIES.c.id).where(~ENTITIES.c.id.in_(select(KEPT.c.entity_id).scalar_subquery()))
             stale.mark_stale_from(session, missing)
     with db.session() as session:
         due = _due(session, as_of, fp, full)

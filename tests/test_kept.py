@@ -19,6 +19,7 @@ from monitor.domain import Entity, EventKind, History, Kind, Result
 from monitor.storage import repository, stale
 from monitor.storage.db import Database
 from monitor.storage.kept_models import KeptAnswerRow, KeptFindingRow
+from monitor.storage.models import EntityRow
 from monitor.sweep import run_sweep
 from tests import dbdata
 from tests.kept_strategies import histories
@@ -196,3 +197,29 @@ def test_histories_by_ids_read_a_run_as_a_range_and_gaps_as_a_list(db: Database)
             assert got == [by_id[i] for i in sorted(wanted)]
             # a run's read takes only its own filings, as the IN list does
             assert all(len(h.filings) == 16 for h in repository.iter_histories(s, ids=wanted))  # type: ignore[union-attr]
+
+
+def test_an_entity_written_around_the_storage_layer_gets_its_row_and_answer(db: Database) -> None:
+    """A roster row inserted by plain SQL (no stale mark): the next refresh gives it a row and evaluates it."""
+    _roster(db, 2)
+    kept.refresh(db, date(2026, 11, 10), CAL, RULES, now=NOW)
+    stray = _entity(9)
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.insert(EntityRow).values(
+                credit_code=stray.credit_code,
+                name=stray.name,
+                kind=stray.kind.value,
+                district=stray.district,
+                emails="",
+                cert_no="",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    assert stray.credit_code not in _rows(db)
+    report = kept.refresh(db, date(2026, 11, 10), CAL, RULES, now=NOW)
+    assert (report.evaluated, report.stored) == (1, 1)
+    row = _rows(db)[stray.credit_code]
+    assert not row.stale and row.status == "uncertified" and row.as_of == date(2026, 11, 10)
+    assert kept.refresh(db, date(2026, 11, 10), CAL, RULES, now=NOW).evaluated == 0

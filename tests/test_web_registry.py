@@ -181,6 +181,9 @@ def test_list_page_searches_without_javascript(shared: tuple[LiveServer, Seed]) 
     assert "<script" not in page.text.replace("&lt;script", "")
     en = server.get("/registry", params={"q": "锦江", "lang": "en"})
     assert "1 found" in en.text and f'href="/registry/{s.active}?lang=en"' in en.text
+    # The row's kind and status in the page's language (looked up once a page).
+    assert "<td>平台</td>" in page.text and '<td class="status-active">有效</td>' in page.text
+    assert "<td>platform</td>" in en.text and '<td class="status-active">active</td>' in en.text
 
 
 def test_fifty_a_page_with_links_to_the_next(db: Database) -> None:

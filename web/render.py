@@ -26,6 +26,7 @@ env = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # templates ship with the code: no stat() of the file on every page (3 % of a request)
 )
 
 
@@ -79,6 +80,7 @@ def render(
         "rule_title": lambda rule: rule_title(rule, "en" if lang == i18n.EN else "zh_CN"),
         "url_with": url_with,
         "link": link,
+        "lang_query": "?lang=en" if with_lang else "",  # for links in long lists: cheaper than link() a row
         **(context or {}),
     }
     body = env.get_template(template).render(data)

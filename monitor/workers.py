@@ -87,8 +87,13 @@ def run(
         finally:
             with contextlib.suppress(OSError):
                 proc.stdin.close()
-            if proc.wait(timeout=60) not in (0, None):
-                log.warning("worker process %d exited with %s", proc.pid, proc.returncode)
+            try:
+                code = proc.wait(timeout=60)  # it ends at the end of its input
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                code = proc.wait()
+            if code != 0:
+                log.warning("worker process %d exited with %s", proc.pid, code)
 
     threads = [threading.Thread(target=drive, name=f"worker-{i}", daemon=True) for i in range(procs)]
     for t in threads:

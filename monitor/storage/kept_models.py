@@ -26,7 +26,7 @@ class KeptAnswerRow(Base):
         Index("ix_kept_answers_held_until", "held_until"),
         Index("ix_kept_answers_as_of", "as_of"),
         Index("ix_kept_answers_fingerprint", "fingerprint"),
-        Index("ix_kept_answers_status", "status"),
+        Index("ix_kept_answers_status_code", "status", "credit_code"),  # the console lists a status by code
     )
 
     entity_id: Mapped[int] = mapped_column(BigId, ForeignKey("entities.id"), primary_key=True)

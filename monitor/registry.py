@@ -351,14 +351,18 @@ class Freshness:
         self.fingerprint = kept.fingerprint(rules, calendar)
         self._lock = threading.Lock()
 
-    def _due(self, db: Database, today: date) -> bool:
+    def _due(self, db: Database, today: date, conn: sa.Connection | None = None) -> bool:
         from monitor import kept
 
-        with db.engine.connect() as conn:  # a read of five index ends: no session, no transaction to commit
+        if conn is not None:
             return kept.needs_refresh(conn, today, self.fingerprint)
+        with db.engine.connect() as own:  # a read of five index ends: no session, no transaction to commit
+            return kept.needs_refresh(own, today, self.fingerprint)
 
-    def ensure(self, db: Database, today: date) -> None:
-        if not self._due(db, today):
+    def ensure(self, db: Database, today: date, conn: sa.Connection | None = None) -> None:
+        """`conn`: the request's own connection, to check on (one checkout a request: on PostgreSQL each
+        checkout pings the server first). A refresh, when one is due, runs on connections of its own."""
+        if not self._due(db, today, conn):
             return
         from monitor import kept
 

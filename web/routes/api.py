@@ -25,15 +25,15 @@ def registry_search(request: Request) -> Response:
     filters = params.registry_filters(request, _districts(request))
     page_no = params.integer(request, "page", 1, 1)
     per_page = params.integer(request, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
-    _fresh(request)
     with app_state(request).db.engine.connect() as conn:  # a read: no session, no transaction to commit
+        _fresh(request, conn)
         page = registry.search(conn, filters, page_no, per_page)
     return JSONResponse(page.as_json())
 
 
 def registry_entity(request: Request) -> Response:
-    _fresh(request)
     with app_state(request).db.engine.connect() as conn:
+        _fresh(request, conn)
         item = registry.get(conn, request.path_params["credit_code"])
     if item is None:
         raise NotFound("该主体不在认定名单中", "no such entity in the registry")

@@ -3,6 +3,7 @@ without JavaScript (a GET form, links for the pages)."""
 
 from __future__ import annotations
 
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -54,9 +55,10 @@ add_texts(
 )
 
 
-def _fresh(request: Request) -> None:
+def _fresh(request: Request, conn: Connection) -> None:
+    """The kept answer made fresh for today, checked on the request's connection (its reads follow on it)."""
     state = app_state(request)
-    state.freshness.ensure(state.db, request_today(request))
+    state.freshness.ensure(state.db, request_today(request), conn)
 
 
 def _districts(request: Request) -> tuple[str, ...]:
@@ -67,8 +69,8 @@ def registry_list(request: Request) -> Response:
     districts = _districts(request)
     filters = params.registry_filters(request, districts)
     page_no = params.integer(request, "page", 1, 1)
-    _fresh(request)
     with app_state(request).db.engine.connect() as conn:  # a read: no session, no transaction to commit
+        _fresh(request, conn)
         page = registry.search(conn, filters, page_no, PER_PAGE)
     return render(
         request,
@@ -85,8 +87,8 @@ def registry_list(request: Request) -> Response:
 
 def registry_entity(request: Request) -> Response:
     code = request.path_params["credit_code"]
-    _fresh(request)
     with app_state(request).db.engine.connect() as conn:
+        _fresh(request, conn)
         item = registry.get(conn, code)
     if item is None:
         raise NotFound("该主体不在认定名单中", "no such entity in the registry")

@@ -214,11 +214,14 @@ def _run(conn: sa.Connection, key: tuple[Any, ...], build: Any, values: dict[str
         _STATEMENTS[(dialect.name, *key)] = entry
     merged = {**entry.defaults, **{n: v for n, v in values.items() if n in entry.defaults}}
     args: Any = tuple(merged[n] for n in entry.names) if entry.positional else merged
-    result = conn.exec_driver_sql(entry.sql, args)
+    # On the driver's own cursor: SQLAlchemy's result set-up (metadata, row processors) was a twentieth of a
+    # request. The connection stays SQLAlchemy's: its pool resets it when the request gives it back.
+    cursor = conn.connection.cursor()
     try:
-        return list(result.cursor.fetchall()) if result.cursor is not None else [tuple(r) for r in result.all()]
+        cursor.execute(entry.sql, args)
+        return list(cursor.fetchall())
     finally:
-        result.close()
+        cursor.close()
 
 
 def _connection(db: Session | sa.Connection) -> sa.Connection:

@@ -10,8 +10,8 @@ Prints, in one run:
   full sweep costs in one process;
 - full sweep: `kept.refresh(..., full=True)` (every entity evaluated and its answer stored) on the 3rd, first
   in one process, then spread over worker processes as the product does (one per CPU), and their ratios to
-  the floor (goal: at most 10x) and to each other; the second runs over the answers the first stored, as a
-  `check --full` on a running system does;
+  the floor (goal: at most 10x) and to each other; the second runs over the answers the first stored, as
+  the re-evaluation after an upgrade on a running system does;
 - daily sweep on the 10th: 1 % of the entities changed through the storage layer (half a new event, half a
   new filing: both mark the entity stale), then `kept.refresh` (goal: at most 0.1x the full sweep);
 - daily sweep on the 1st of the next month, with another 1 % changed: the filing stages move for most

@@ -208,3 +208,14 @@ def test_a_message_is_shown_as_sent(world: tuple[LiveServer, City]) -> None:
     page = b.get(f"/outbox/{mid}")
     assert page.status_code == 200 and subject in page.text and "Message-ID" in page.text
     assert b.get("/outbox/999999").status_code == 404
+
+
+def test_entity_list_rows_link_and_speak_the_pages_language(world: tuple[LiveServer, City]) -> None:
+    server, city = world
+    b = logged_in(server, "staff1")
+    zh = b.get("/entities", params={"q": "锦江按时"}).text
+    assert f'href="/entities/{city.j_active}"' in zh
+    assert "<td>平台</td>" in zh and '<td class="status-active">有效</td>' in zh
+    en = b.get("/entities", params={"q": "锦江按时", "lang": "en"}).text
+    assert f'href="/entities/{city.j_active}?lang=en"' in en
+    assert "<td>platform</td>" in en and '<td class="status-active">active</td>' in en

@@ -270,7 +270,7 @@ def needs_refresh(session: Session | Connection, as_of: date, fp: str) -> bool:
     sql = _NEEDS_SQL.get(dialect.name)
     if sql is None:
         sql = _NEEDS_SQL[dialect.name] = str(_NEEDS.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-    any_stale, min_held, max_as_of, min_fp, max_fp = conn.exec_driver_sql(sql).one()
+    ((any_stale, min_held, max_as_of, min_fp, max_fp),) = driver.run_prepared(conn, sql)
     if any_stale is not None:
         return True
     if min_fp is None:  # no rows: an empty roster, or entities that predate their rows

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from monitor.config import RuleSettings
 from monitor.domain import Kind, Status
 from monitor.legal_time import WorkCalendar
+from monitor.storage import driver
 from monitor.storage.db import Database
 from monitor.storage.kept_models import KeptAnswerRow
 from monitor.storage.models import EntityRow
@@ -214,14 +215,10 @@ def _run(conn: sa.Connection, key: tuple[Any, ...], build: Any, values: dict[str
         _STATEMENTS[(dialect.name, *key)] = entry
     merged = {**entry.defaults, **{n: v for n, v in values.items() if n in entry.defaults}}
     args: Any = tuple(merged[n] for n in entry.names) if entry.positional else merged
-    # On the driver's own cursor: SQLAlchemy's result set-up (metadata, row processors) was a twentieth of a
-    # request. The connection stays SQLAlchemy's: its pool resets it when the request gives it back.
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(entry.sql, args)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
+    # On the driver's own cursor (prepared on PostgreSQL): SQLAlchemy's result set-up (metadata, row
+    # processors) was a twentieth of a request. The connection stays SQLAlchemy's: its pool resets it when
+    # the request gives it back.
+    return driver.run_prepared(conn, entry.sql, args)
 
 
 def _connection(db: Session | sa.Connection) -> sa.Connection:

@@ -70,3 +70,21 @@ def fetch_tuples(conn: Connection, statement: Executable) -> list[tuple[Any, ...
         return list(cursor.fetchall())
     finally:
         result.close()
+
+
+def run_prepared(conn: Connection, sql: str, args: Any = None) -> list[tuple[Any, ...]]:
+    """All rows of `sql` (in the driver's own parameter style) on the connection's driver cursor: on PostgreSQL
+    as a prepared statement, planned once per connection (the registry's and the freshness check's
+    statements are fixed text: planning was two thirds of the freshness check, 0.66 ms against 0.21 ms).
+    For statements run on every request, compiled once by the caller."""
+    cursor: Any = conn.connection.cursor()  # the driver's own (psycopg's takes `prepare`)
+    try:
+        if conn.dialect.name == "postgresql":
+            cursor.execute(sql, args, prepare=True)
+        elif args is None:
+            cursor.execute(sql)
+        else:
+            cursor.execute(sql, args)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()

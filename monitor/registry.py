@@ -248,8 +248,16 @@ def _item(row: Sequence[Any]) -> RegistryItem:
     )
 
 
-def _where(dialect: str, filters: Filters) -> list[sa.ColumnElement[bool]]:
-    where: list[sa.ColumnElement[bool]] = [kept_answers.c.status.in_([s.value for s in PUBLIC_STATUSES])]
+def _where(dialect: str, filters: Filters, *, by_status_index: bool = False) -> list[sa.ColumnElement[bool]]:
+    """The conditions of `filters`. On SQLite the status is compared as `+kept_answers.status` (which no index
+    serves) unless `by_status_index`: the index on (status, credit_code) covers the status, so SQLite would
+    drive a page from it, visit every public entity (90,000 of 100,000) and sort them by id, where walking
+    the roster in id order stops after the page's 50 rows (0.33 s against 0.1 ms). Counting by status alone
+    is what that index is for."""
+    status: Any = kept_answers.c.status
+    if dialect == "sqlite" and not by_status_index:
+        status = sa.literal_column("+kept_answers.status", sa.String)
+    where: list[sa.ColumnElement[bool]] = [status.in_([s.value for s in PUBLIC_STATUSES])]
     if filters.q:
         where.append(text_condition(dialect, filters.q))
     if filters.district:
@@ -257,7 +265,7 @@ def _where(dialect: str, filters: Filters) -> list[sa.ColumnElement[bool]]:
     if filters.kind:
         where.append(entities.c.kind == sa.bindparam("kind", filters.kind.value, type_=sa.String))
     if filters.status:
-        where.append(kept_answers.c.status == sa.bindparam("status", filters.status.value, type_=sa.String))
+        where.append(status == sa.bindparam("status", filters.status.value, type_=sa.String))
     return where
 
 
@@ -312,7 +320,8 @@ def search(db: Session | sa.Connection, filters: Filters, page: int, per_page: i
         # Only the kept answer is filtered: count it alone (every answer has its roster row), not the join;
         # the page stops after its rows instead of visiting every match.
         def count_kept() -> sa.Select[Any]:
-            return sa.select(sa.func.count()).select_from(kept_answers).where(*_where(dialect, filters))
+            where = _where(dialect, filters, by_status_index=True)
+            return sa.select(sa.func.count()).select_from(kept_answers).where(*where)
 
         total = _run(conn, ("count kept", *shape), count_kept, values)[0][0]
         rows = _run(conn, ("page", *shape), page_query, values)

@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from monitor import legal_time as lt
@@ -255,22 +254,16 @@ def _needs_statement() -> Any:
     )
 
 
-_NEEDS = _needs_statement()
-_NEEDS_SQL: dict[str, str] = {}  # dialect name -> the statement compiled once (it has no parameters)
-
-
 def needs_refresh(session: Session | Connection, as_of: date, fp: str) -> bool:
     """Whether any kept answer is out of date for `as_of`: each part is one index lookup.
 
     Every registry and console request asks this first, so the statement is compiled once per dialect and
-    run as it stands: building and compiling it through SQLAlchemy cost about 40 times what the database
-    takes to answer (0.9 ms against 0.02 ms on SQLite at 100,000 entities, benchmarks/registry.py)."""
-    conn = session.connection() if isinstance(session, Session) else session
-    dialect = conn.dialect
-    sql = _NEEDS_SQL.get(dialect.name)
-    if sql is None:
-        sql = _NEEDS_SQL[dialect.name] = str(_NEEDS.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-    ((any_stale, min_held, max_as_of, min_fp, max_fp),) = driver.run_prepared(conn, sql)
+    run on the driver (`driver.run_compiled`): building and compiling it through SQLAlchemy cost about 40
+    times what the database takes to answer (0.9 ms against 0.02 ms on SQLite at 100,000 entities)."""
+    conn = driver.connection_of(session)
+    ((any_stale, min_held, max_as_of, min_fp, max_fp),) = driver.run_compiled(
+        conn, ("kept.needs",), _needs_statement, {}
+    )
     if any_stale is not None:
         return True
     if min_fp is None:  # no rows: an empty roster, or entities that predate their rows
@@ -388,8 +381,7 @@ def workers_for(db: Database, due: int, workers: int | None) -> int:
         if due < POOL_MIN:
             return 1
         workers = min(os.cpu_count() or 1, MAX_WORKERS)
-    url = make_url(db.url)
-    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+    if not db.shared:
         return 1
     return max(1, min(workers, due))
 

@@ -185,44 +185,12 @@ def text_condition(dialect: str, q: str) -> sa.ColumnElement[bool]:
     return entities.c.id.in_(hits[0] if len(hits) == 1 else sa.union(*hits))
 
 
-# --- statements compiled once ----------------------------------------------------------------------------
-#
-# A registry request runs one small indexed query (0.4 ms on SQLite at 100,000 entities); building it as a
-# SQLAlchemy statement, compiling it (or finding it in SQLAlchemy's cache) and making row objects of the
-# answer cost three times that (benchmarks/registry.py). So each shape of query is compiled once per dialect
-# with named parameters, and run on the driver with the request's values; rows come as the driver's tuples.
-
-
-@dataclass(frozen=True)
-class _Compiled:
-    sql: str
-    names: tuple[str, ...]  # the parameters, in order for a positional driver (SQLite), else by name
-    positional: bool
-    defaults: dict[str, Any]  # the values compiled in (the public statuses of the IN list)
-
-
-_STATEMENTS: dict[tuple[Any, ...], _Compiled] = {}
+# Every query below is compiled once per dialect and shape of filters, with named parameters, and run on
+# the driver with the request's values (`driver.run_compiled`).
 
 
 def _run(conn: sa.Connection, key: tuple[Any, ...], build: Any, values: dict[str, Any]) -> list[Any]:
-    dialect = conn.dialect
-    entry = _STATEMENTS.get((dialect.name, *key))
-    if entry is None:
-        compiled = build().compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-        params = compiled.construct_params()  # keyed by the names as rendered (the IN list expanded)
-        names = tuple(compiled.positiontup) if compiled.positional else tuple(params)
-        entry = _Compiled(str(compiled), names, bool(compiled.positional), {n: params[n] for n in names})
-        _STATEMENTS[(dialect.name, *key)] = entry
-    merged = {**entry.defaults, **{n: v for n, v in values.items() if n in entry.defaults}}
-    args: Any = tuple(merged[n] for n in entry.names) if entry.positional else merged
-    # On the driver's own cursor (prepared on PostgreSQL): SQLAlchemy's result set-up (metadata, row
-    # processors) was a twentieth of a request. The connection stays SQLAlchemy's: its pool resets it when
-    # the request gives it back.
-    return driver.run_prepared(conn, entry.sql, args)
-
-
-def _connection(db: Session | sa.Connection) -> sa.Connection:
-    return db.connection() if isinstance(db, Session) else db
+    return driver.run_compiled(conn, ("registry", *key), build, values)
 
 
 def _day(value: Any) -> date | None:
@@ -230,21 +198,17 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-_KINDS = {k.value: k for k in Kind}
-_STATUSES = {s.value: s for s in Status}
-
-
 def _item(row: Sequence[Any]) -> RegistryItem:
     code, name, kind, district, cert_no, certified_on, expires_on, status = row[:8]
     return RegistryItem(
         credit_code=code,
         name=name,
-        kind=_KINDS[kind],
+        kind=Kind(kind),
         district=district,
         cert_no=cert_no or "",
         certified_on=_day(certified_on),
         expires_on=_day(expires_on),
-        status=_STATUSES[status],
+        status=Status(status),
     )
 
 
@@ -276,7 +240,7 @@ def search(db: Session | sa.Connection, filters: Filters, page: int, per_page: i
     With a search text or a filter on the roster, the page's rows carry the count (`count(*) OVER ()`): the
     index is searched once, not once to count and once for the page. Only a page past the last one asks for
     the count separately."""
-    conn = _connection(db)
+    conn = driver.connection_of(db)
     dialect = conn.dialect.name
     offset = (page - 1) * per_page
     shape = (
@@ -341,7 +305,7 @@ def get(db: Session | sa.Connection, credit_code: str) -> RegistryItem | None:
             )
         )
 
-    rows = _run(_connection(db), ("get",), one, {"code": credit_code.upper()})
+    rows = _run(driver.connection_of(db), ("get",), one, {"code": credit_code.upper()})
     return _item(rows[0]) if rows else None
 
 

@@ -125,7 +125,7 @@ def main() -> int:
         try:
             answer = (k, "ok", fn(*args))
         except Exception as exc:  # reported to the parent, which does the task itself
-            logging.getLogger(__name__).exception("worker task %d failed", k)
+            log.exception("worker task %d failed", k)
             answer = (k, "error", f"{type(exc).__name__}: {exc}")
         _send(out, answer)
 

@@ -90,10 +90,15 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
+    @property
+    def shared(self) -> bool:
+        """Whether another process can open this database (anything but SQLite in memory)."""
+        return self.dialect != "sqlite" or make_url(self.url).database not in (None, "", ":memory:")
+
     def use_wal(self) -> None:
         """SQLite: switch the file to write-ahead logging (it stays so), so the web server's readers and the
         daemon's writer do not wait on each other. No-op elsewhere."""
-        if self.dialect != "sqlite" or make_url(self.url).database in (None, "", ":memory:"):
+        if self.dialect != "sqlite" or not self.shared:
             return
         with self.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")

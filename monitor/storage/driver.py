@@ -10,10 +10,12 @@ the rows go to the driver as they are. The SQL is SQLAlchemy's own: the same pla
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
 
@@ -88,3 +90,41 @@ def run_prepared(conn: Connection, sql: str, args: Any = None) -> list[tuple[Any
         return list(cursor.fetchall())
     finally:
         cursor.close()
+
+
+def connection_of(db: Session | Connection) -> Connection:
+    """The connection a session works on, or the connection itself."""
+    return db.connection() if isinstance(db, Session) else db
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]  # the parameters, in order for a positional driver (SQLite), else by name
+    positional: bool
+    defaults: dict[str, Any]  # the values compiled in (an IN list of constants, a LIMIT)
+
+
+_COMPILED: dict[tuple[Any, ...], _Compiled] = {}
+
+
+def run_compiled(
+    conn: Connection, key: tuple[Any, ...], build: Callable[[], Executable], values: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """Rows of the statement `build()` makes, compiled once per dialect and `key` (which must name everything
+    that changes the SQL), run with `values` for its named parameters (`run_prepared`).
+
+    For statements run on every request (the freshness check, the registry's queries): the query takes a
+    fraction of a millisecond, and building the statement, compiling it (or finding it in SQLAlchemy's cache)
+    and making row objects of the answer cost several times that (benchmarks/registry.py)."""
+    dialect = conn.dialect
+    entry = _COMPILED.get((dialect.name, *key))
+    if entry is None:
+        compiled = build().compile(dialect=dialect, compile_kwargs={"render_postcompile": True})  # type: ignore[attr-defined]
+        params = compiled.construct_params()  # keyed by the names as rendered (IN lists expanded)
+        names = tuple(compiled.positiontup) if compiled.positional else tuple(params)
+        entry = _Compiled(str(compiled), names, bool(compiled.positional), {n: params[n] for n in names})
+        _COMPILED[(dialect.name, *key)] = entry
+    merged = {**entry.defaults, **{n: v for n, v in values.items() if n in entry.defaults}}
+    args: Any = tuple(merged[n] for n in entry.names) if entry.positional else merged
+    return run_prepared(conn, entry.sql, args if entry.names else None)

@@ -1,6 +1,6 @@
 """Pages: Jinja2 templates (autoescaped) in the one layout, `templates/base.html`.
 
-Every page gets `lang`, `t` (its words), `lang_url` (the same page in the other language), `nav` (the menu:
+Every page gets `lang`, `t` (its words), `words(prefix, values)` (value -> word), `lang_url` (the same page in the other language), `nav` (the menu:
 each `NAV_PROVIDERS` entry adds its links; the console adds its own), `static(path)` and `url_with(...)`.
 """
 
@@ -81,6 +81,9 @@ def render(
         "url_with": url_with,
         "link": link,
         "lang_query": "?lang=en" if with_lang else "",  # for links in long lists: cheaper than link() a row
+        # words("kind.", kinds) -> {value: word}: for the rows of a long list, looked up once a page (a call
+        # in a template costs more than the row)
+        "words": lambda prefix, values: {v: t(prefix + v) for v in values},
         **(context or {}),
     }
     body = env.get_template(template).render(data)
